@@ -1,0 +1,126 @@
+//! [`CheckResult`] and [`Verdict`]: what a check concluded.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::{Explanation, History, Value};
+
+/// The answer to "is this history linearizable?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Every partition has a linearization.
+    Linearizable,
+    /// Some partition has none.
+    NotLinearizable,
+    /// The budget ran out before an answer (and no partition failed).
+    Unknown,
+}
+
+impl Verdict {
+    /// `linearizable`, `not-linearizable` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Linearizable => "linearizable",
+            Verdict::NotLinearizable => "not-linearizable",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Linearizable => "linearizable",
+            Verdict::NotLinearizable => "not linearizable",
+            Verdict::Unknown => "unknown (budget exhausted)",
+        })
+    }
+}
+
+/// The outcome for one partition (key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionResult {
+    /// The key, if the model is keyed.
+    pub key: Option<Value>,
+    /// Operations in the partition (all statuses).
+    pub ops: usize,
+    /// The verdict; `None` if it was not checked because an earlier
+    /// partition was already found not linearizable.
+    pub verdict: Option<Verdict>,
+    /// Search steps spent.
+    pub steps: u64,
+}
+
+/// The result of [`check`](crate::check).
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Why not, when the verdict is [`Verdict::NotLinearizable`].
+    pub explanation: Option<Explanation>,
+    /// The model's name.
+    pub model: String,
+    /// Number of operations in the history.
+    pub ops: usize,
+    /// Number of partitions (keys).
+    pub keys: usize,
+    /// Total search steps.
+    pub steps: u64,
+    /// Wall-clock time taken (not deterministic; not part of Display).
+    pub elapsed: Duration,
+    /// Per-partition outcomes, in partition (key) order.
+    pub partitions: Vec<PartitionResult>,
+    pub(crate) history: History,
+}
+
+impl CheckResult {
+    /// The history that was checked.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Whether the verdict is [`Verdict::Linearizable`].
+    pub fn is_linearizable(&self) -> bool {
+        self.verdict == Verdict::Linearizable
+    }
+
+    /// A self-contained HTML report (inline CSS and SVG; no network).
+    pub fn to_html(&self) -> String {
+        crate::html::report(&[("history", self)])
+    }
+
+    /// The keys whose partitions ran out of budget.
+    pub fn unknown_keys(&self) -> Vec<Option<Value>> {
+        self.partitions
+            .iter()
+            .filter(|p| p.verdict == Some(Verdict::Unknown))
+            .map(|p| p.key.clone())
+            .collect()
+    }
+}
+
+impl fmt::Display for CheckResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.verdict, &self.explanation) {
+            (Verdict::NotLinearizable, Some(e)) => write!(f, "{e}"),
+            (Verdict::Unknown, _) => {
+                let keys: Vec<String> = self
+                    .unknown_keys()
+                    .iter()
+                    .map(|k| k.as_ref().map_or("(no key)".to_string(), Value::to_string))
+                    .collect();
+                writeln!(
+                    f,
+                    "unknown: the search budget ran out ({} model, {} ops, {} keys; undecided: {})",
+                    self.model,
+                    self.ops,
+                    self.keys,
+                    keys.join(", ")
+                )
+            }
+            (v, _) => writeln!(f, "{v} ({} model, {} ops, {} keys)", self.model, self.ops, self.keys),
+        }
+    }
+}
+
+impl std::error::Error for CheckResult {}

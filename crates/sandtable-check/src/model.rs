@@ -1,0 +1,102 @@
+//! The [`Model`] trait: the sequential specification a history is checked against.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use thiserror::Error;
+
+use crate::{Interner, Op, Value};
+
+/// An operation's value does not fit the model (e.g. a `cas` whose value is
+/// not `[expected, new]`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct ShapeError {
+    /// What was wrong.
+    pub message: String,
+}
+
+impl ShapeError {
+    /// A new shape error.
+    pub fn new(message: impl Into<String>) -> ShapeError {
+        ShapeError { message: message.into() }
+    }
+}
+
+/// A group of operations that can be checked independently of the others
+/// (P-compositionality), e.g. all operations on one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// The key the operations share, if partitioned by key.
+    pub key: Option<Value>,
+    /// Operation ids ([`Op::id`]), ascending.
+    pub ops: Vec<usize>,
+}
+
+/// A sequential object: what a history must be equivalent to.
+///
+/// The checker calls [`prepare`](Model::prepare) once per `ok` or `info`
+/// operation to validate and compile it into a compact `Input`, then searches
+/// with [`step`](Model::step). `fail` operations are removed before
+/// `prepare`. An `info` operation (unknown outcome) has `op.output == None`;
+/// the checker may place it at any point after its invocation, or nowhere, so
+/// `step` should model it as "took effect" (e.g. an `info` write writes).
+///
+/// Keep `State` small and cheap to hash and clone: the search memoises
+/// `(set of linearized ops, state)` pairs. Use [`Interner`] to turn values
+/// into `u32` ids, and `Arc` for large states.
+pub trait Model: Sync {
+    /// The object's state.
+    type State: Clone + Eq + Hash + Send + Debug;
+    /// A compiled operation (with its outcome).
+    type Input: Send + Sync + Debug;
+
+    /// The model's name, e.g. `cas-register`.
+    fn name(&self) -> &str;
+
+    /// The initial state.
+    fn init(&self) -> Self::State;
+
+    /// Validates and compiles an `ok` or `info` operation.
+    fn prepare(&self, op: &Op, values: &mut Interner) -> Result<Self::Input, ShapeError>;
+
+    /// The state after applying `input` to `state`, or `None` if the
+    /// operation's recorded outcome is impossible in `state`.
+    fn step(&self, state: &Self::State, input: &Self::Input) -> Option<Self::State>;
+
+    /// Whether the operation constrains nothing and changes nothing, so it
+    /// can be dropped (e.g. a read with unknown outcome). Default: `false`.
+    fn is_noop(&self, input: &Self::Input) -> bool {
+        let _ = input;
+        false
+    }
+
+    /// Splits the operations into independent groups. Default: one group.
+    fn partition(&self, ops: &[Op]) -> Vec<Partition> {
+        vec![Partition { key: None, ops: ops.iter().map(|op| op.id).collect() }]
+    }
+
+    /// Describes a state for people, e.g. `1` or `[1, 2]`.
+    fn describe(&self, state: &Self::State, values: &Interner) -> String;
+
+    /// Why `input` cannot be applied in `state` (only called when
+    /// [`step`](Model::step) returned `None`).
+    fn why_not(&self, state: &Self::State, input: &Self::Input, values: &Interner) -> String {
+        let _ = input;
+        format!("it is impossible when the model state is {}", self.describe(state, values))
+    }
+}
+
+/// Groups operations by their `key` (ops without a key form one group),
+/// ordered by key.
+pub fn partition_by_key(ops: &[Op]) -> Vec<Partition> {
+    let mut groups: BTreeMap<Option<&Value>, Vec<usize>> = BTreeMap::new();
+    for op in ops {
+        groups.entry(op.key.as_ref()).or_default().push(op.id);
+    }
+    groups
+        .into_iter()
+        .map(|(key, ops)| Partition { key: key.cloned(), ops })
+        .collect()
+}

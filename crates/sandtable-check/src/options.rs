@@ -1,0 +1,64 @@
+//! [`CheckOptions`]: budgets and parallelism for a check.
+
+use std::time::Duration;
+
+/// How long a check may run and how many threads it may use.
+///
+/// When a budget runs out the verdict is [`Verdict::Unknown`](crate::Verdict),
+/// never a hang. The step budget is deterministic and applies to each
+/// partition (key) separately; the wall-clock budget applies to the whole
+/// check. A definite verdict never depends on timing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Maximum search steps per partition (`None`: unlimited).
+    pub max_steps: Option<u64>,
+    /// Maximum wall-clock time for the whole check (`None`: unlimited).
+    pub max_time: Option<Duration>,
+    /// Worker threads for checking partitions in parallel (at least 1).
+    pub threads: usize,
+}
+
+impl CheckOptions {
+    /// The default step budget per partition: a few seconds to a minute of
+    /// search, depending on the model.
+    pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
+
+    /// Sets the per-partition step budget.
+    pub fn budget_steps(mut self, steps: u64) -> CheckOptions {
+        self.max_steps = Some(steps);
+        self
+    }
+
+    /// Sets the wall-clock budget.
+    pub fn budget(mut self, time: Duration) -> CheckOptions {
+        self.max_time = Some(time);
+        self
+    }
+
+    /// Removes both budgets.
+    pub fn unlimited(mut self) -> CheckOptions {
+        self.max_steps = None;
+        self.max_time = None;
+        self
+    }
+
+    /// Sets the number of worker threads (1 = check partitions in order on
+    /// the calling thread).
+    pub fn threads(mut self, threads: usize) -> CheckOptions {
+        self.threads = threads.max(1);
+        self
+    }
+}
+
+impl Default for CheckOptions {
+    /// [`DEFAULT_MAX_STEPS`](Self::DEFAULT_MAX_STEPS), no time limit, and
+    /// one thread per core (at most 8).
+    fn default() -> CheckOptions {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        CheckOptions {
+            max_steps: Some(CheckOptions::DEFAULT_MAX_STEPS),
+            max_time: None,
+            threads: cores.min(8),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `Handle`: control of a running simulation, usable from the test and from inside tasks
+//! (a nemesis is just a task holding a handle).
+
+use std::future::Future;
+use std::panic::Location;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::context;
+use crate::fingerprint::LoggedEvent;
+use crate::net::NetControl;
+use crate::node::{NodeId, NodeState};
+use crate::task::JoinHandle;
+use crate::world::World;
+
+/// A cheap, clonable handle on one simulation. Operations called from inside a task take
+/// effect right after that task's current poll, at the same virtual instant.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) world: Rc<World>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").field("seed", &self.world.seed).finish()
+    }
+}
+
+impl Handle {
+    /// The handle of the simulation running on this thread. Panics outside one.
+    #[track_caller]
+    pub fn current() -> Handle {
+        context::with("sandtable::Handle::current", |w| Handle { world: w.clone() })
+    }
+
+    /// The handle of the simulation running on this thread, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::current().map(|world| Handle { world })
+    }
+
+    /// The run's seed.
+    pub fn seed(&self) -> u64 {
+        self.world.seed
+    }
+
+    /// True virtual time since the start of the run.
+    pub fn elapsed(&self) -> Duration {
+        self.world.now_duration()
+    }
+
+    /// The fingerprint so far: a hash of every scheduling decision, timer firing, send,
+    /// delivery and drop. Same seed and same code give the same fingerprint.
+    pub fn fingerprint(&self) -> u64 {
+        self.world.fp.value()
+    }
+
+    /// How many events the fingerprint covers.
+    pub fn event_count(&self) -> u64 {
+        self.world.fp.count()
+    }
+
+    /// Tasks polled so far.
+    pub fn polls(&self) -> u64 {
+        self.world.polls.get()
+    }
+
+    /// The recorded event log (when `record_events` was configured), taken out.
+    pub fn take_event_log(&self) -> Option<Vec<LoggedEvent>> {
+        self.world.fp.take_log()
+    }
+
+    /// The network: partitions, link models, counters.
+    pub fn net(&self) -> NetControl {
+        NetControl { world: self.world.clone() }
+    }
+
+    /// The node called `name`.
+    pub fn lookup(&self, name: &str) -> Option<NodeId> {
+        self.world.node_by_name(name)
+    }
+
+    /// The name of `node`.
+    pub fn name(&self, node: NodeId) -> String {
+        self.world.name_of(node).to_string()
+    }
+
+    /// Every node, in creation order.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        (0..self.world.nodes.borrow().len() as u32).map(NodeId).collect()
+    }
+
+    /// The node whose task is running, if called from a task.
+    pub fn current_node(&self) -> Option<NodeId> {
+        self.world.current.get()
+    }
+
+    /// Whether `node` is running, paused or crashed.
+    pub fn state(&self, node: NodeId) -> NodeState {
+        self.world.state_of(node)
+    }
+
+    /// How many times `node` was restarted.
+    pub fn restarts(&self, node: NodeId) -> u32 {
+        self.world.nodes.borrow()[node.index()].restarts
+    }
+
+    /// Crashes `node`: its tasks are dropped (destructors run), its sockets closed, its
+    /// in-flight inbound messages lost. Its disk and clock survive.
+    pub fn crash(&self, node: NodeId) {
+        self.world.control(move |w| w.crash_now(node));
+    }
+
+    /// Restarts `node`: crashes it if it is up, then runs its init again.
+    #[track_caller]
+    pub fn restart(&self, node: NodeId) {
+        let at = Location::caller();
+        self.world.control(move |w| w.restart_now(node, at));
+    }
+
+    /// Pauses `node`: its tasks are not polled and its timers do not fire until resumed.
+    pub fn pause(&self, node: NodeId) {
+        self.world.control(move |w| w.pause_now(node));
+    }
+
+    /// Resumes a paused node.
+    pub fn resume(&self, node: NodeId) {
+        self.world.control(move |w| w.resume_now(node));
+    }
+
+    /// Sets the drift of `node`'s clock (0.1 = runs 10% fast) from now on.
+    pub fn set_clock_drift(&self, node: NodeId, drift: f64) {
+        self.world
+            .control(move |w| w.adjust_clock(node, |c, now| c.set_drift(now, drift)));
+    }
+
+    /// Steps `node`'s clock by `delta_ns`: forward moves both its monotonic and wall clocks,
+    /// backward moves only its wall clock (`SystemTime`), as NTP stepping would.
+    pub fn step_clock(&self, node: NodeId, delta_ns: i64) {
+        self.world
+            .control(move |w| w.adjust_clock(node, |c, now| c.step(now, delta_ns)));
+    }
+
+    /// `node`'s wall clock minus true time, in ns.
+    pub fn clock_offset(&self, node: NodeId) -> i64 {
+        self.world.nodes.borrow()[node.index()].clock.offset(self.world.now.get())
+    }
+
+    /// `node`'s current clock drift.
+    pub fn clock_drift(&self, node: NodeId) -> f64 {
+        self.world.nodes.borrow()[node.index()].clock.drift()
+    }
+
+    /// Spawns a task on `node` (e.g. from the test, before or between runs).
+    #[track_caller]
+    pub fn spawn_on<F>(&self, node: NodeId, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let at = Location::caller();
+        let _enter = context::enter(&self.world);
+        self.world.spawn_on(node, at, future)
+    }
+
+    /// Runs `action` after `delay` of true virtual time, outside any task.
+    pub fn schedule(&self, delay: Duration, action: impl FnOnce(&Handle) + 'static) {
+        let at = self.world.now.get().saturating_add(u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX));
+        self.world.schedule_action(
+            at,
+            Box::new(move |w| action(&Handle { world: w.clone() })),
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! Sandtable: deterministic simulation testing for distributed systems.
+//!
+//! A single-threaded executor with virtual time runs many nodes of real async protocol code over
+//! a simulated network. Every choice — which task runs next, how long a message takes, whether it
+//! is lost — comes from one seed, so a failing run reruns exactly.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sandtable::prelude::*;
+//!
+//! let sim = Sim::new(42);
+//! sim.add_node("server", || async {
+//!     let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+//!     let mut buf = [0u8; 64];
+//!     loop {
+//!         let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+//!         socket.send_to(&buf[..n], from).await.unwrap();
+//!     }
+//! });
+//! let reply = sim.block_on("client", async {
+//!     let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+//!     socket.send_to(b"ping", "server:7000").await.unwrap();
+//!     let mut buf = [0u8; 64];
+//!     let (n, _) = time::timeout(Duration::from_secs(1), socket.recv_from(&mut buf))
+//!         .await
+//!         .expect("the echo arrives within a second")
+//!         .unwrap();
+//!     buf[..n].to_vec()
+//! }).unwrap();
+//! assert_eq!(reply, b"ping");
+//! ```
+//!
+//! Where to start reading: [`Sim`] (the driver), [`Handle`] (control: crash, pause, clocks),
+//! [`net`] (sockets, partitions), [`time`] (per-node clocks), and `ARCHITECTURE.md`.
+
+#![warn(missing_docs)]
+
+mod config;
+pub use config::{parse_seed, Config, EnvError, Scheduling};
+
+mod context;
+
+mod error;
+pub use error::{PendingTask, SimError};
+
+mod events;
+mod executor;
+
+mod fingerprint;
+pub use fingerprint::{first_divergence, Divergence, EventKind, LoggedEvent};
+
+mod handle;
+pub use handle::Handle;
+
+pub mod net;
+
+mod node;
+pub use node::{NodeId, NodeState};
+
+pub mod rand;
+
+mod sim;
+pub use sim::{ClientHandle, NodeBuilder, Sim, SimBuilder};
+
+pub mod task;
+
+pub mod time;
+
+pub mod trace;
+
+mod world;
+
+/// True when called from inside a simulation on this thread.
+pub fn in_simulation() -> bool {
+    context::in_simulation()
+}
+
+/// Everything a test usually needs: `use sandtable::prelude::*;`.
+pub mod prelude {
+    pub use crate::net::{Endpoint, LinkConfig, NetStats, UdpSocket};
+    pub use crate::task::{spawn, yield_now, JoinHandle};
+    pub use crate::time::{self, sleep, Instant};
+    pub use crate::{Config, Handle, NodeId, NodeState, Sim, SimError};
+}

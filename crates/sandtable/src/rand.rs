@@ -1,0 +1,78 @@
+//! Seeded randomness. Each purpose (scheduler, network, each node by name) draws from its own
+//! ChaCha8 stream of the run's seed, so adding a node does not reshuffle the others.
+//!
+//! User code gets the current node's stream through [`rng`], [`random`] and [`random_range`].
+
+use rand::distr::uniform::{SampleRange, SampleUniform};
+use rand::distr::{Distribution, StandardUniform};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::context;
+
+/// The ChaCha8 stream of `seed` for `purpose` and `name` (FNV-1a of both picks the stream).
+pub(crate) fn stream(seed: u64, purpose: &str, name: &str) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in purpose.bytes().chain([0xff]).chain(name.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    rng.set_stream(h);
+    rng
+}
+
+/// A handle to the current node's random stream. It holds nothing: every draw goes to the
+/// node whose task is running, so it is `Copy` and may be stored freely.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeRng;
+
+/// The current node's random stream. Panics outside a simulated task.
+pub fn rng() -> NodeRng {
+    NodeRng
+}
+
+/// Runs `f` with the current node's ChaCha8 stream.
+#[track_caller]
+pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+    context::with("sandtable::rand", |w| {
+        let node = w
+            .current
+            .get()
+            .expect("sandtable::rand is for code running in a simulated node's task");
+        let mut nodes = w.nodes.borrow_mut();
+        f(&mut nodes[node.index()].rng)
+    })
+}
+
+/// A random value from the current node's stream.
+pub fn random<T>() -> T
+where
+    StandardUniform: Distribution<T>,
+{
+    with_rng(|r| r.random())
+}
+
+/// A random value in `range` from the current node's stream.
+pub fn random_range<T: SampleUniform, R: SampleRange<T>>(range: R) -> T {
+    with_rng(|r| r.random_range(range))
+}
+
+/// True with probability `p`, from the current node's stream.
+pub fn random_bool(p: f64) -> bool {
+    with_rng(|r| r.random_bool(p))
+}
+
+impl RngCore for NodeRng {
+    fn next_u32(&mut self) -> u32 {
+        with_rng(|r| r.next_u32())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        with_rng(|r| r.next_u64())
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        with_rng(|r| r.fill_bytes(dest))
+    }
+}

@@ -1,0 +1,274 @@
+//! `Sim`: the public driver. Build nodes and clients, run, inspect.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::ops::Deref;
+use std::panic::Location;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::config::{Config, Scheduling};
+use crate::context;
+use crate::error::SimError;
+use crate::handle::Handle;
+use crate::net::LinkConfig;
+use crate::node::{BoxFuture, InitFn, NodeId};
+use crate::world::{Until, World};
+
+/// One simulation: a seed, a set of nodes, a network, and virtual time.
+///
+/// `Sim` dereferences to [`Handle`], which holds every control operation (crash, partition,
+/// clock skew, ...), so the same calls work from the test and from inside tasks.
+pub struct Sim {
+    handle: Handle,
+}
+
+impl Deref for Sim {
+    type Target = Handle;
+    fn deref(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.handle.world.shutdown();
+    }
+}
+
+/// Builds a [`Sim`] from a [`Config`].
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct SimBuilder {
+    config: Config,
+}
+
+impl SimBuilder {
+    /// The seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// Oldest-first scheduling instead of seeded random choice.
+    pub fn fifo(mut self) -> Self {
+        self.config.scheduling = Scheduling::Fifo;
+        self
+    }
+
+    /// The scheduling policy.
+    pub fn scheduling(mut self, s: Scheduling) -> Self {
+        self.config.scheduling = s;
+        self
+    }
+
+    /// The default model of every link.
+    pub fn link(mut self, link: LinkConfig) -> Self {
+        self.config.link = link;
+        self
+    }
+
+    /// Record every event so two runs can be compared event by event.
+    pub fn record_events(mut self, on: bool) -> Self {
+        self.config.record_events = on;
+        self
+    }
+
+    /// Livelock limit: polls allowed at one virtual instant.
+    pub fn max_polls_per_instant(mut self, n: u64) -> Self {
+        self.config.max_polls_per_instant = n;
+        self
+    }
+
+    /// Virtual time after which a run waiting for clients fails.
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.config.time_limit = limit;
+        self
+    }
+
+    /// Datagrams a socket buffers before further arrivals are dropped.
+    pub fn socket_capacity(mut self, n: usize) -> Self {
+        self.config.socket_capacity = n;
+        self
+    }
+
+    /// Creates the simulation.
+    pub fn build(self) -> Sim {
+        Sim { handle: Handle { world: World::new(self.config) } }
+    }
+}
+
+impl From<Config> for SimBuilder {
+    fn from(config: Config) -> Self {
+        SimBuilder { config }
+    }
+}
+
+/// Configures one node before it starts; see [`Sim::node`].
+#[must_use = "a NodeBuilder does nothing until .build(init) is called"]
+pub struct NodeBuilder<'a> {
+    sim: &'a Sim,
+    name: String,
+    offset_ns: i64,
+    drift: f64,
+}
+
+impl NodeBuilder<'_> {
+    /// The node's clock starts `offset_ns` ahead of true time (negative: behind).
+    pub fn clock_offset(mut self, offset_ns: i64) -> Self {
+        self.offset_ns = offset_ns;
+        self
+    }
+
+    /// The node's clock runs at `1 + drift` times true speed.
+    pub fn clock_drift(mut self, drift: f64) -> Self {
+        self.drift = drift;
+        self
+    }
+
+    /// Creates the node and starts `init()` as its first task. `init` runs again at every
+    /// restart, so it should build the node's state from its disk and configuration only.
+    #[track_caller]
+    pub fn build<F, Fut>(self, init: F) -> NodeId
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let at = Location::caller();
+        let init: InitFn = Rc::new(move || Box::pin(init()) as BoxFuture);
+        let world = &self.sim.handle.world;
+        let id = world.add_node(&self.name, Some(init), self.offset_ns, self.drift);
+        let _enter = context::enter(world);
+        world.start(id, at);
+        id
+    }
+}
+
+/// The output of a client, available once it has finished.
+pub struct ClientHandle<T> {
+    slot: Rc<RefCell<Option<T>>>,
+    node: NodeId,
+}
+
+impl<T> ClientHandle<T> {
+    /// Takes the client's output (None if it has not finished or was crashed).
+    pub fn output(&self) -> Option<T> {
+        self.slot.borrow_mut().take()
+    }
+
+    /// The client's node.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+}
+
+/// Decrements the count of pending clients when the client future ends, however it ends.
+struct ClientDone(Rc<World>);
+
+impl Drop for ClientDone {
+    fn drop(&mut self) {
+        self.0.clients_pending.set(self.0.clients_pending.get() - 1);
+    }
+}
+
+impl Sim {
+    /// A simulation with this seed and default configuration.
+    pub fn new(seed: u64) -> Sim {
+        Sim::builder().seed(seed).build()
+    }
+
+    /// A builder starting from the default configuration.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::default()
+    }
+
+    /// The handle (also reachable through `Deref`).
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.handle.world.config
+    }
+
+    /// Starts building a node called `name` (names are unique).
+    pub fn node(&self, name: impl Into<String>) -> NodeBuilder<'_> {
+        NodeBuilder { sim: self, name: name.into(), offset_ns: 0, drift: 0.0 }
+    }
+
+    /// Shorthand for `sim.node(name).build(init)`.
+    #[track_caller]
+    pub fn add_node<F, Fut>(&self, name: impl Into<String>, init: F) -> NodeId
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        self.node(name).build(init)
+    }
+
+    /// Adds a client node that runs `future` once. [`Sim::run`] returns when all clients end.
+    #[track_caller]
+    pub fn client<F>(&self, name: impl Into<String>, future: F) -> ClientHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let at = Location::caller();
+        let world = &self.handle.world;
+        let node = world.add_node(&name.into(), None, 0, 0.0);
+        let slot = Rc::new(RefCell::new(None));
+        let out = slot.clone();
+        world.clients_pending.set(world.clients_pending.get() + 1);
+        let done = ClientDone(world.clone());
+        let wrapped = async move {
+            let _done = done;
+            let v = future.await;
+            *out.borrow_mut() = Some(v);
+        };
+        let _enter = context::enter(world);
+        world.spawn_on(node, at, wrapped).detach();
+        ClientHandle { slot, node }
+    }
+
+    /// Runs until every client has finished. Fails on a panic, deadlock, livelock or the
+    /// configured time limit.
+    pub fn run(&self) -> Result<(), SimError> {
+        self.drive(&Until::Clients)
+    }
+
+    /// Runs for `duration` of true virtual time (nodes idle the whole time is not an error).
+    pub fn run_for(&self, duration: Duration) -> Result<(), SimError> {
+        let d = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.run_until(self.handle.world.now.get().saturating_add(d))
+    }
+
+    /// Runs until true virtual time reaches `time_ns`.
+    pub fn run_until(&self, time_ns: u64) -> Result<(), SimError> {
+        self.drive(&Until::Time(time_ns))
+    }
+
+    /// Runs `future` as a client called `name` and returns its output once it finishes.
+    #[track_caller]
+    pub fn block_on<F>(&self, name: impl Into<String>, future: F) -> Result<F::Output, SimError>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let flag = Rc::new(Cell::new(false));
+        let set = flag.clone();
+        let client = self.client(name, async move {
+            let v = future.await;
+            set.set(true);
+            v
+        });
+        self.drive(&Until::Flag(flag))?;
+        Ok(client.output().expect("the block_on future finished"))
+    }
+
+    fn drive(&self, until: &Until) -> Result<(), SimError> {
+        let world = &self.handle.world;
+        let _enter = context::enter(world);
+        world.run(until)
+    }
+}

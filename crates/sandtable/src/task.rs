@@ -1,0 +1,139 @@
+//! Spawning tasks on the current node, yielding, and joining.
+
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_task::FallibleTask;
+
+use crate::context;
+use crate::executor::TaskMeta;
+
+/// Spawns `future` as a new task of the current node. It dies with the node.
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let at = Location::caller();
+    context::with("sandtable::task::spawn", |w| {
+        let node = w
+            .current
+            .get()
+            .expect("sandtable::task::spawn must be called from a task of a simulated node; use Handle::spawn_on from outside");
+        w.spawn_on(node, at, future)
+    })
+}
+
+/// Same as [`spawn`]: the simulator is single-threaded, so every task is local.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn(future)
+}
+
+/// Lets other ready tasks run before this one continues.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Why a joined task has no output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoinError {
+    /// The task was aborted, or its node crashed, before it finished.
+    #[error("task was cancelled (aborted, or its node crashed)")]
+    Cancelled,
+}
+
+/// Awaits a task's output. Dropping the handle detaches the task (it keeps running);
+/// [`JoinHandle::abort`] cancels it.
+#[must_use = "dropping a JoinHandle detaches the task; call .detach() to say so"]
+pub struct JoinHandle<T> {
+    task: Option<FallibleTask<T, TaskMeta>>,
+    id: Option<u64>,
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle").field("task", &self.id).finish()
+    }
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<T, TaskMeta>) -> Self {
+        let id = Some(task.metadata().id);
+        JoinHandle { task: Some(task.fallible()), id }
+    }
+
+    /// A handle to a task that never ran (spawned on a crashed node).
+    pub(crate) fn cancelled() -> Self {
+        JoinHandle { task: None, id: None }
+    }
+
+    /// Cancels the task: its future is dropped before it is polled again.
+    pub fn abort(&mut self) {
+        drop(self.task.take());
+    }
+
+    /// True once the task finished or was cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Lets the task run on without anyone awaiting it.
+    pub fn detach(mut self) {
+        if let Some(t) = self.task.take() {
+            t.detach();
+        }
+    }
+
+    /// The run-unique id of the task (None if it never ran).
+    pub fn id(&self) -> Option<u64> {
+        self.id
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(task) = self.task.as_mut() else {
+            return Poll::Ready(Err(JoinError::Cancelled));
+        };
+        match Pin::new(task).poll(cx) {
+            Poll::Ready(Some(v)) => {
+                self.task = None;
+                Poll::Ready(Ok(v))
+            }
+            Poll::Ready(None) => {
+                self.task = None;
+                Poll::Ready(Err(JoinError::Cancelled))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.detach();
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Sleeping, timeouts and intervals, all by the current node's clock.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::instant::{local_mono, Instant};
+use crate::context;
+use crate::world::World;
+
+/// Waits until `duration` has elapsed on the current node's clock.
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(Instant::now() + duration)
+}
+
+/// Waits until the current node's clock reads `deadline`.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline)
+}
+
+/// A timer future. Dropping it cancels the timer.
+#[derive(Debug)]
+#[must_use = "a Sleep does nothing unless awaited"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The registered timer slot, once polled.
+    slot: Option<u32>,
+}
+
+impl Sleep {
+    fn new(deadline: Instant) -> Sleep {
+        Sleep { deadline, slot: None }
+    }
+
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed on the current node's clock.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline (the timer is re-registered at the next poll).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.cancel();
+        self.deadline = deadline;
+    }
+
+    fn cancel(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            if let Some(w) = context::current() {
+                if let Ok(mut events) = w.events.try_borrow_mut() {
+                    events.timers.try_remove(slot as usize);
+                }
+            }
+        }
+    }
+
+    fn register(&mut self, w: &World, cx: &mut Context<'_>) {
+        let node = w
+            .current
+            .get()
+            .expect("sandtable::time::sleep must be awaited in a task of a simulated node");
+        let now = w.now.get();
+        let at = w.nodes.borrow()[node.index()]
+            .clock
+            .true_time_of(self.deadline.0, now);
+        let mut events = w.events.borrow_mut();
+        match self.slot.and_then(|k| events.timers.get_mut(k as usize)) {
+            Some(slot) if slot.waker.is_some() => {
+                let waker = slot.waker.as_mut().expect("checked");
+                if !waker.will_wake(cx.waker()) {
+                    *waker = cx.waker().clone();
+                }
+            }
+            _ => {
+                if let Some(stale) = self.slot.take() {
+                    events.timers.try_remove(stale as usize);
+                }
+                self.slot = Some(events.add_timer(node, self.deadline.0, at, cx.waker().clone()));
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        context::with("sandtable::time::sleep", |w| {
+            if local_mono(w) >= this.deadline.0 {
+                this.cancel();
+                Poll::Ready(())
+            } else {
+                this.register(w, cx);
+                Poll::Pending
+            }
+        })
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+/// The future did not complete within its time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("deadline has elapsed")]
+pub struct Elapsed(());
+
+/// Runs `future` for at most `duration` of the current node's clock.
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout { future, sleep: sleep(duration) }
+}
+
+/// A future with a deadline; see [`timeout`].
+#[derive(Debug)]
+#[must_use = "a Timeout does nothing unless awaited"]
+pub struct Timeout<F> {
+    future: F,
+    sleep: Sleep,
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned (never moved out); `sleep` is Unpin.
+        let this = unsafe { self.get_unchecked_mut() };
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        if let Poll::Ready(v) = future.poll(cx) {
+            return Poll::Ready(Ok(v));
+        }
+        Pin::new(&mut this.sleep).poll(cx).map(|()| Err(Elapsed(())))
+    }
+}
+
+/// Ticks every `period` on the current node's clock; the first tick is immediate.
+pub fn interval(period: Duration) -> Interval {
+    assert!(!period.is_zero(), "interval period must be non-zero");
+    Interval { next: Instant::now(), period }
+}
+
+/// A periodic timer; see [`interval`]. A late tick delays the following ones (no bursts).
+#[derive(Debug)]
+pub struct Interval {
+    next: Instant,
+    period: Duration,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns its scheduled instant.
+    pub async fn tick(&mut self) -> Instant {
+        let at = self.next;
+        sleep_until(at).await;
+        let now = Instant::now();
+        self.next = (at + self.period).max(now);
+        at
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}

@@ -1,0 +1,19 @@
+//! Project automation: `cargo xtask <command>`.
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ci") => ci(),
+        _ => {
+            eprintln!("usage: cargo xtask ci");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn ci() {
+    let status = std::process::Command::new("bash")
+        .arg(".ci/run")
+        .status()
+        .expect("bash is needed to run .ci/run");
+    std::process::exit(status.code().unwrap_or(1));
+}
