@@ -40,15 +40,10 @@ pub(crate) fn with<R>(what: &str, f: impl FnOnce(&Rc<World>) -> R) -> R {
 
 /// The current world, if a simulation is running on this thread.
 pub(crate) fn current() -> Option<Rc<World>> {
-    CURRENT
-        .try_with(|c| c.borrow().clone())
-        .ok()
-        .flatten()
+    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
 }
 
 /// True when called from inside a simulation on this thread.
 pub(crate) fn in_simulation() -> bool {
-    CURRENT
-        .try_with(|c| c.borrow().is_some())
-        .unwrap_or(false)
+    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
 }

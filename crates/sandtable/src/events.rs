@@ -68,7 +68,13 @@ impl Events {
     }
 
     /// Registers a timer that fires at true time `at`; returns its slot.
-    pub(crate) fn add_timer(&mut self, node: NodeId, deadline_local: i64, at: u64, waker: Waker) -> u32 {
+    pub(crate) fn add_timer(
+        &mut self,
+        node: NodeId,
+        deadline_local: i64,
+        at: u64,
+        waker: Waker,
+    ) -> u32 {
         let key = self.timers.vacant_key() as u32;
         let seq = self.push(at, Due::Timer(key));
         self.timers.insert(TimerSlot {

@@ -59,6 +59,13 @@ impl ReadyQueue {
         mine.into_iter().collect()
     }
 
+    /// Takes out the runnable of task `id`, if it is queued.
+    pub(crate) fn extract_task(&self, id: u64) -> Option<SimRunnable> {
+        let mut q = self.lock();
+        let i = q.iter().position(|r| r.metadata().id == id)?;
+        q.remove(i)
+    }
+
     /// Takes out everything (used when the simulation is dropped).
     pub(crate) fn drain(&self) -> Vec<SimRunnable> {
         self.lock().drain(..).collect()
@@ -117,8 +124,11 @@ where
     let key = table.tasks.vacant_key();
     let id = table.next_id;
     table.next_id += 1;
+    // The guard is created outside the async block so that it is dropped even when the
+    // future is dropped before its first poll.
+    let guard = RemoveOnDrop(key);
     let wrapped = async move {
-        let _guard = RemoveOnDrop(key);
+        let _guard = guard;
         future.await
     };
     let queue = ready.clone();

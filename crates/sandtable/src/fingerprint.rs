@@ -108,7 +108,8 @@ pub struct Divergence {
 
 impl fmt::Display for Divergence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let show = |e: &Option<LoggedEvent>| e.map_or("<end of run>".to_string(), |e| e.to_string());
+        let show =
+            |e: &Option<LoggedEvent>| e.map_or("<end of run>".to_string(), |e| e.to_string());
         write!(
             f,
             "runs diverge at event #{}: first run had [{}], second run had [{}]",

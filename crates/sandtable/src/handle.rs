@@ -22,7 +22,9 @@ pub struct Handle {
 
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Handle").field("seed", &self.world.seed).finish()
+        f.debug_struct("Handle")
+            .field("seed", &self.world.seed)
+            .finish()
     }
 }
 
@@ -30,7 +32,9 @@ impl Handle {
     /// The handle of the simulation running on this thread. Panics outside one.
     #[track_caller]
     pub fn current() -> Handle {
-        context::with("sandtable::Handle::current", |w| Handle { world: w.clone() })
+        context::with("sandtable::Handle::current", |w| Handle {
+            world: w.clone(),
+        })
     }
 
     /// The handle of the simulation running on this thread, if any.
@@ -71,7 +75,9 @@ impl Handle {
 
     /// The network: partitions, link models, counters.
     pub fn net(&self) -> NetControl {
-        NetControl { world: self.world.clone() }
+        NetControl {
+            world: self.world.clone(),
+        }
     }
 
     /// The node called `name`.
@@ -86,7 +92,9 @@ impl Handle {
 
     /// Every node, in creation order.
     pub fn nodes(&self) -> Vec<NodeId> {
-        (0..self.world.nodes.borrow().len() as u32).map(NodeId).collect()
+        (0..self.world.nodes.borrow().len() as u32)
+            .map(NodeId)
+            .collect()
     }
 
     /// The node whose task is running, if called from a task.
@@ -142,7 +150,9 @@ impl Handle {
 
     /// `node`'s wall clock minus true time, in ns.
     pub fn clock_offset(&self, node: NodeId) -> i64 {
-        self.world.nodes.borrow()[node.index()].clock.offset(self.world.now.get())
+        self.world.nodes.borrow()[node.index()]
+            .clock
+            .offset(self.world.now.get())
     }
 
     /// `node`'s current clock drift.
@@ -164,10 +174,12 @@ impl Handle {
 
     /// Runs `action` after `delay` of true virtual time, outside any task.
     pub fn schedule(&self, delay: Duration, action: impl FnOnce(&Handle) + 'static) {
-        let at = self.world.now.get().saturating_add(u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX));
-        self.world.schedule_action(
-            at,
-            Box::new(move |w| action(&Handle { world: w.clone() })),
-        );
+        let at = self
+            .world
+            .now
+            .get()
+            .saturating_add(u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX));
+        self.world
+            .schedule_action(at, Box::new(move |w| action(&Handle { world: w.clone() })));
     }
 }

@@ -94,7 +94,11 @@ impl SimBuilder {
 
     /// Creates the simulation.
     pub fn build(self) -> Sim {
-        Sim { handle: Handle { world: World::new(self.config) } }
+        Sim {
+            handle: Handle {
+                world: World::new(self.config),
+            },
+        }
     }
 }
 
@@ -194,7 +198,12 @@ impl Sim {
 
     /// Starts building a node called `name` (names are unique).
     pub fn node(&self, name: impl Into<String>) -> NodeBuilder<'_> {
-        NodeBuilder { sim: self, name: name.into(), offset_ns: 0, drift: 0.0 }
+        NodeBuilder {
+            sim: self,
+            name: name.into(),
+            offset_ns: 0,
+            drift: 0.0,
+        }
     }
 
     /// Shorthand for `sim.node(name).build(init)`.

@@ -71,24 +71,38 @@ pub struct JoinHandle<T> {
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JoinHandle").field("task", &self.id).finish()
+        f.debug_struct("JoinHandle")
+            .field("task", &self.id)
+            .finish()
     }
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<T, TaskMeta>) -> Self {
         let id = Some(task.metadata().id);
-        JoinHandle { task: Some(task.fallible()), id }
+        JoinHandle {
+            task: Some(task.fallible()),
+            id,
+        }
     }
 
     /// A handle to a task that never ran (spawned on a crashed node).
     pub(crate) fn cancelled() -> Self {
-        JoinHandle { task: None, id: None }
+        JoinHandle {
+            task: None,
+            id: None,
+        }
     }
 
-    /// Cancels the task: its future is dropped before it is polled again.
+    /// Cancels the task. Its future (and everything it owns) is dropped right away unless the
+    /// task is the one calling `abort` on itself, in which case it is dropped after this poll.
     pub fn abort(&mut self) {
+        // Dropping the task handle cancels it and queues its runnable so the future can be
+        // dropped; take that runnable out and drop it now, so destructors run at once.
         drop(self.task.take());
+        if let (Some(id), Some(world)) = (self.id, context::current()) {
+            drop(world.ready.extract_task(id));
+        }
     }
 
     /// True once the task finished or was cancelled.

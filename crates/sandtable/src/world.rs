@@ -165,7 +165,9 @@ impl World {
         };
         let meta = *runnable.metadata();
         if self.paused_nodes.get() > 0 && self.state_of(meta.node) == NodeState::Paused {
-            self.nodes.borrow_mut()[meta.node.index()].parked.push(runnable);
+            self.nodes.borrow_mut()[meta.node.index()]
+                .parked
+                .push(runnable);
             return Ok(true);
         }
         self.count_poll(meta.node, meta.id)?;
@@ -232,7 +234,12 @@ impl World {
 
     // ----- errors ---------------------------------------------------------------------------
 
-    fn panic_error(&self, node: NodeId, task: u64, payload: Box<dyn std::any::Any + Send>) -> SimError {
+    fn panic_error(
+        &self,
+        node: NodeId,
+        task: u64,
+        payload: Box<dyn std::any::Any + Send>,
+    ) -> SimError {
         let message = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -296,7 +303,12 @@ impl World {
 
     // ----- tasks and nodes ------------------------------------------------------------------
 
-    pub(crate) fn spawn_on<F>(&self, node: NodeId, at: &'static Location<'static>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_on<F>(
+        &self,
+        node: NodeId,
+        at: &'static Location<'static>,
+        future: F,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -304,7 +316,8 @@ impl World {
         if self.state_of(node) == NodeState::Crashed {
             return JoinHandle::cancelled();
         }
-        let (runnable, task) = executor::create(&mut self.tasks.borrow_mut(), &self.ready, node, at, future);
+        let (runnable, task) =
+            executor::create(&mut self.tasks.borrow_mut(), &self.ready, node, at, future);
         runnable.schedule();
         JoinHandle::new(task)
     }
@@ -319,10 +332,19 @@ impl World {
 
     pub(crate) fn node_by_name(&self, name: &str) -> Option<NodeId> {
         let names = self.names.borrow();
-        names.iter().position(|n| &**n == name).map(|i| NodeId(i as u32))
+        names
+            .iter()
+            .position(|n| &**n == name)
+            .map(|i| NodeId(i as u32))
     }
 
-    pub(crate) fn add_node(&self, name: &str, init: Option<InitFn>, offset_ns: i64, drift: f64) -> NodeId {
+    pub(crate) fn add_node(
+        &self,
+        name: &str,
+        init: Option<InitFn>,
+        offset_ns: i64,
+        drift: f64,
+    ) -> NodeId {
         assert!(
             self.node_by_name(name).is_none(),
             "a node named `{name}` already exists in this simulation"
@@ -374,7 +396,11 @@ impl World {
             let was_paused = n.state == NodeState::Paused;
             n.state = NodeState::Crashed;
             n.incarnation += 1;
-            (std::mem::take(&mut n.parked), std::mem::take(&mut n.bindings), was_paused)
+            (
+                std::mem::take(&mut n.parked),
+                std::mem::take(&mut n.bindings),
+                was_paused,
+            )
         };
         if was_paused {
             self.paused_nodes.set(self.paused_nodes.get() - 1);
@@ -394,6 +420,9 @@ impl World {
             }
             wakers.into_iter().for_each(|w| w.wake());
             drop(self.ready.extract_node(node));
+        }
+        if std::thread::panicking() {
+            return; // already unwinding: a second panic would abort the test binary
         }
         panic!(
             "sandtable bug (seed {}): {} task(s) of node `{}` survived 1000 rounds of killing",

@@ -41,8 +41,12 @@ impl ToSocketAddr for &str {
         if let Ok(addr) = self.parse::<SocketAddr>() {
             return Ok(addr);
         }
-        let (host, port) = self.rsplit_once(':').ok_or_else(|| invalid(self, "expected host:port"))?;
-        let port = port.parse().map_err(|_| invalid(self, "the port is not a number in 0..=65535"))?;
+        let (host, port) = self
+            .rsplit_once(':')
+            .ok_or_else(|| invalid(self, "expected host:port"))?;
+        let port = port
+            .parse()
+            .map_err(|_| invalid(self, "the port is not a number in 0..=65535"))?;
         (host, port).to_socket_addr()
     }
 }
@@ -70,7 +74,10 @@ pub fn lookup(name: &str) -> io::Result<IpAddr> {
     }
     context::with("sandtable::net::lookup", |w| {
         let id = w.node_by_name(name).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, format!("no simulated node is named {name:?}"))
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no simulated node is named {name:?}"),
+            )
         })?;
         Ok(w.nodes.borrow()[id.index()].ip)
     })

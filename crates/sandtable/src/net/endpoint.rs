@@ -76,7 +76,9 @@ impl<M: Serialize + DeserializeOwned> Endpoint<M> {
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.socket.local_addr().expect("a bound socket has an address")
+        self.socket
+            .local_addr()
+            .expect("a bound socket has an address")
     }
 
     /// Encodes `msg` and sends it to `to`.
@@ -90,7 +92,11 @@ impl<M: Serialize + DeserializeOwned> Endpoint<M> {
     /// Receives and decodes the next message.
     pub async fn recv(&self) -> Result<(M, SocketAddr), NetError> {
         let (bytes, from) = self.socket.recv_vec().await?;
-        let msg = decode(&bytes).map_err(|source| NetError::Decode { from, len: bytes.len(), source })?;
+        let msg = decode(&bytes).map_err(|source| NetError::Decode {
+            from,
+            len: bytes.len(),
+            source,
+        })?;
         Ok((msg, from))
     }
 

@@ -64,7 +64,10 @@ impl LinkConfig {
     /// Uniform latency between `min` and `max`. Panics if `min > max`.
     #[track_caller]
     pub fn latency(mut self, min: Duration, max: Duration) -> Self {
-        assert!(min <= max, "link latency: min {min:?} is larger than max {max:?}");
+        assert!(
+            min <= max,
+            "link latency: min {min:?} is larger than max {max:?}"
+        );
         self.latency = if min == max {
             Latency::Fixed(min)
         } else {

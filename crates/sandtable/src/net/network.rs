@@ -107,7 +107,10 @@ impl Network {
     }
 
     pub(crate) fn link_stats(&self, from: NodeId, to: NodeId) -> NetStats {
-        self.links.get(&(from, to)).map(|l| l.stats).unwrap_or_default()
+        self.links
+            .get(&(from, to))
+            .map(|l| l.stats)
+            .unwrap_or_default()
     }
 
     /// Every link that has counters, sorted, so reports are deterministic.
@@ -135,7 +138,13 @@ impl Network {
         if loss > 0.0 && rng.random_bool(loss) {
             return Verdict::Drop(DropCause::Loss);
         }
-        let sample = |rng: &mut ChaCha8Rng| now + if min == max { min } else { rng.random_range(min..=max) };
+        let sample = |rng: &mut ChaCha8Rng| {
+            now + if min == max {
+                min
+            } else {
+                rng.random_range(min..=max)
+            }
+        };
         let mut at = sample(rng);
         let copy_at = (dup > 0.0 && rng.random_bool(dup)).then(|| sample(rng));
         if fifo {
@@ -171,7 +180,14 @@ impl Network {
 
 impl World {
     /// Puts a message on the wire from the current node. The caller resolved `to` from `dst`.
-    pub(crate) fn send_packet(&self, from: NodeId, src: SocketAddr, to: NodeId, dst: SocketAddr, payload: Vec<u8>) {
+    pub(crate) fn send_packet(
+        &self,
+        from: NodeId,
+        src: SocketAddr,
+        to: NodeId,
+        dst: SocketAddr,
+        payload: Vec<u8>,
+    ) {
         let now = self.now.get();
         let incarnation = self.nodes.borrow()[to.index()].incarnation;
         let mut net = self.net.borrow_mut();
@@ -186,10 +202,26 @@ impl World {
             Verdict::Deliver { at, copy_at } => {
                 let copy = copy_at.map(|t| {
                     net.count(from, to, |s| s.duplicated += 1);
-                    let p = Packet { id, src, dst, from, to, incarnation, payload: payload.clone() };
+                    let p = Packet {
+                        id,
+                        src,
+                        dst,
+                        from,
+                        to,
+                        incarnation,
+                        payload: payload.clone(),
+                    };
                     (t, net.insert(p))
                 });
-                let key = net.insert(Packet { id, src, dst, from, to, incarnation, payload });
+                let key = net.insert(Packet {
+                    id,
+                    src,
+                    dst,
+                    from,
+                    to,
+                    incarnation,
+                    payload,
+                });
                 drop(net);
                 self.mix(EventKind::Send, id);
                 let mut events = self.events.borrow_mut();
@@ -212,7 +244,9 @@ impl World {
                 self.mix(EventKind::Deliver, id);
             }
             Err(cause) => {
-                self.net.borrow_mut().count(from, to, |s| s.count_drop(cause));
+                self.net
+                    .borrow_mut()
+                    .count(from, to, |s| s.count_drop(cause));
                 self.mix(EventKind::Drop, id);
             }
         }
@@ -229,7 +263,8 @@ impl World {
                 return Err(DropCause::Crash);
             }
             let capacity = self.config.socket_capacity;
-            node.bindings.push(packet.dst.port(), packet.payload, packet.src, capacity)?
+            node.bindings
+                .push(packet.dst.port(), packet.payload, packet.src, capacity)?
         };
         if let Some(w) = waker {
             w.wake();

@@ -39,7 +39,11 @@ impl Bindings {
             ));
         }
         self.next_id += 1;
-        let slot = Slot { id: self.next_id, inbox: VecDeque::new(), waker: None };
+        let slot = Slot {
+            id: self.next_id,
+            inbox: VecDeque::new(),
+            waker: None,
+        };
         self.ports.insert(port, slot);
         Ok((port, self.next_id))
     }
@@ -52,7 +56,10 @@ impl Bindings {
                 return Ok(candidate);
             }
         }
-        Err(io::Error::new(io::ErrorKind::AddrInUse, "no free ephemeral port on this node"))
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "no free ephemeral port on this node",
+        ))
     }
 
     fn unbind(&mut self, port: u16, id: u64) {
@@ -77,7 +84,12 @@ impl Bindings {
         Ok(slot.waker.take())
     }
 
-    fn poll_recv(&mut self, port: u16, id: u64, cx: &mut Context<'_>) -> Poll<io::Result<(Vec<u8>, SocketAddr)>> {
+    fn poll_recv(
+        &mut self,
+        port: u16,
+        id: u64,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(Vec<u8>, SocketAddr)>> {
         let Some(slot) = self.ports.get_mut(&port).filter(|s| s.id == id) else {
             return Poll::Ready(Err(closed()));
         };
@@ -92,7 +104,10 @@ impl Bindings {
 }
 
 fn closed() -> io::Error {
-    io::Error::new(io::ErrorKind::NotConnected, "socket was closed by a crash of its node")
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "socket was closed by a crash of its node",
+    )
 }
 
 /// A simulated UDP socket bound to a port of the current node. API after `tokio::net::UdpSocket`.
@@ -116,11 +131,20 @@ impl UdpSocket {
             if !addr.ip().is_unspecified() && addr.ip() != n.ip {
                 return Err(io::Error::new(
                     io::ErrorKind::AddrNotAvailable,
-                    format!("{} is not an address of node `{}` (its address is {})", addr.ip(), n.name, n.ip),
+                    format!(
+                        "{} is not an address of node `{}` (its address is {})",
+                        addr.ip(),
+                        n.name,
+                        n.ip
+                    ),
                 ));
             }
             let (port, id) = n.bindings.bind(addr.port())?;
-            Ok(UdpSocket { node, local: SocketAddr::new(n.ip, port), id })
+            Ok(UdpSocket {
+                node,
+                local: SocketAddr::new(n.ip, port),
+                id,
+            })
         })
     }
 
@@ -161,9 +185,11 @@ impl UdpSocket {
     /// Polls for one datagram.
     pub fn poll_recv_vec(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Vec<u8>, SocketAddr)>> {
         context::with("UdpSocket::recv_from", |w| {
-            w.nodes.borrow_mut()[self.node.index()]
-                .bindings
-                .poll_recv(self.local.port(), self.id, cx)
+            w.nodes.borrow_mut()[self.node.index()].bindings.poll_recv(
+                self.local.port(),
+                self.id,
+                cx,
+            )
         })
     }
 }
@@ -172,7 +198,9 @@ impl Drop for UdpSocket {
     fn drop(&mut self) {
         if let Some(w) = context::current() {
             if let Ok(mut nodes) = w.nodes.try_borrow_mut() {
-                nodes[self.node.index()].bindings.unbind(self.local.port(), self.id);
+                nodes[self.node.index()]
+                    .bindings
+                    .unbind(self.local.port(), self.id);
             }
         }
     }

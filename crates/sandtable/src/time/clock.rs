@@ -31,7 +31,7 @@ impl NodeClock {
     #[inline]
     pub(crate) fn mono(&self, now: u64) -> i64 {
         let dt = (now - self.anchor_true) as i128;
-        let scaled = dt + dt * self.drift_ppb as i128 / PPB;
+        let scaled = dt + (dt * self.drift_ppb as i128).div_euclid(PPB);
         self.anchor_mono + scaled as i64
     }
 
@@ -126,7 +126,10 @@ mod tests {
             for local in [124i64, 999, 1_000_003, 77_777_777_777] {
                 let t = c.true_time_of(local, 7);
                 assert!(c.mono(t) >= local, "reading at t reaches the deadline");
-                assert!(t == 7 || c.mono(t - 1) < local, "t is the earliest such time");
+                assert!(
+                    t == 7 || c.mono(t - 1) < local,
+                    "t is the earliest such time"
+                );
             }
         }
     }

@@ -40,12 +40,18 @@ impl Instant {
 
     /// `self + d`, or None on overflow.
     pub fn checked_add(&self, d: Duration) -> Option<Instant> {
-        i64::try_from(d.as_nanos()).ok().and_then(|n| self.0.checked_add(n)).map(Instant)
+        i64::try_from(d.as_nanos())
+            .ok()
+            .and_then(|n| self.0.checked_add(n))
+            .map(Instant)
     }
 
     /// `self - d`, or None on overflow.
     pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
-        i64::try_from(d.as_nanos()).ok().and_then(|n| self.0.checked_sub(n)).map(Instant)
+        i64::try_from(d.as_nanos())
+            .ok()
+            .and_then(|n| self.0.checked_sub(n))
+            .map(Instant)
     }
 
     /// The raw reading in nanoseconds (for logs and tests).
@@ -71,7 +77,8 @@ impl fmt::Debug for Instant {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
-        self.checked_add(d).expect("overflow when adding a duration to an Instant")
+        self.checked_add(d)
+            .expect("overflow when adding a duration to an Instant")
     }
 }
 
@@ -84,7 +91,8 @@ impl AddAssign<Duration> for Instant {
 impl Sub<Duration> for Instant {
     type Output = Instant;
     fn sub(self, d: Duration) -> Instant {
-        self.checked_sub(d).expect("overflow when subtracting a duration from an Instant")
+        self.checked_sub(d)
+            .expect("overflow when subtracting a duration from an Instant")
     }
 }
 

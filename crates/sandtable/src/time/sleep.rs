@@ -30,7 +30,10 @@ pub struct Sleep {
 
 impl Sleep {
     fn new(deadline: Instant) -> Sleep {
-        Sleep { deadline, slot: None }
+        Sleep {
+            deadline,
+            slot: None,
+        }
     }
 
     /// The instant this sleep completes at.
@@ -116,7 +119,10 @@ pub struct Elapsed(());
 
 /// Runs `future` for at most `duration` of the current node's clock.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    Timeout { future, sleep: sleep(duration) }
+    Timeout {
+        future,
+        sleep: sleep(duration),
+    }
 }
 
 /// A future with a deadline; see [`timeout`].
@@ -137,17 +143,23 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(v) = future.poll(cx) {
             return Poll::Ready(Ok(v));
         }
-        Pin::new(&mut this.sleep).poll(cx).map(|()| Err(Elapsed(())))
+        Pin::new(&mut this.sleep)
+            .poll(cx)
+            .map(|()| Err(Elapsed(())))
     }
 }
 
 /// Ticks every `period` on the current node's clock; the first tick is immediate.
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be non-zero");
-    Interval { next: Instant::now(), period }
+    Interval {
+        next: Instant::now(),
+        period,
+    }
 }
 
-/// A periodic timer; see [`interval`]. A late tick delays the following ones (no bursts).
+/// A periodic timer; see [`interval`]. A late tick delays the following ones by a full period
+/// from when it fired (no bursts of catch-up ticks).
 #[derive(Debug)]
 pub struct Interval {
     next: Instant,
@@ -160,7 +172,8 @@ impl Interval {
         let at = self.next;
         sleep_until(at).await;
         let now = Instant::now();
-        self.next = (at + self.period).max(now);
+        let next = at + self.period;
+        self.next = if next < now { now + self.period } else { next };
         at
     }
 

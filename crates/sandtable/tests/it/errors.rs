@@ -1,0 +1,115 @@
+use std::time::Duration;
+
+use sandtable::prelude::*;
+
+#[test]
+fn a_panicking_task_fails_the_run_with_seed_node_time_and_message() {
+    let sim = Sim::new(1234);
+    sim.add_node("bad", || async {
+        sleep(Duration::from_millis(1500)).await;
+        panic!("invariant broken: two leaders");
+    });
+    let err = sim.run_for(Duration::from_secs(10)).unwrap_err();
+    match &err {
+        SimError::Panic {
+            seed,
+            node,
+            time,
+            message,
+            ..
+        } => {
+            assert_eq!(*seed, 1234);
+            assert_eq!(node, "bad");
+            assert_eq!(*time, Duration::from_millis(1500));
+            assert_eq!(message, "invariant broken: two leaders");
+        }
+        other => panic!("expected a panic report, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("seed 1234") && text.contains("SANDTABLE_SEED=1234"),
+        "{text}"
+    );
+    // The simulation stays failed: running again reports the same error.
+    assert_eq!(sim.run_for(Duration::from_secs(1)).unwrap_err(), err);
+}
+
+#[test]
+fn a_stall_is_reported_with_every_pending_task_and_where_it_was_spawned() {
+    let sim = Sim::new(99);
+    sim.add_node("server", || async {
+        let s = UdpSocket::bind("0.0.0.0:1").await.unwrap();
+        let mut buf = [0u8; 1];
+        s.recv_from(&mut buf).await.unwrap();
+    });
+    let err = sim
+        .block_on("client", async {
+            let waiter = spawn(std::future::pending::<()>());
+            waiter.await.unwrap();
+        })
+        .unwrap_err();
+    let SimError::Deadlock { seed, pending, .. } = &err else {
+        panic!("expected a deadlock, got {err:?}");
+    };
+    assert_eq!(*seed, 99);
+    let nodes: Vec<&str> = pending.iter().map(|p| p.node.as_str()).collect();
+    assert_eq!(nodes, ["client", "client", "server"]);
+    assert!(
+        pending.iter().all(|p| p.spawned_at.contains("errors.rs")),
+        "{pending:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("deadlock") && text.contains("SANDTABLE_SEED=99"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_task_that_never_lets_time_advance_is_a_livelock() {
+    let sim = Sim::builder().seed(5).max_polls_per_instant(10_000).build();
+    sim.add_node("spinner", || async {
+        loop {
+            yield_now().await;
+        }
+    });
+    let err = sim.run_for(Duration::from_secs(1)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SimError::Livelock {
+                seed: 5,
+                polls: 10_001,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("spinner"));
+}
+
+#[test]
+fn clients_that_never_finish_hit_the_time_limit() {
+    let sim = Sim::builder()
+        .seed(8)
+        .time_limit(Duration::from_secs(60))
+        .build();
+    sim.add_node("ticker", || async {
+        loop {
+            sleep(Duration::from_secs(1)).await;
+        }
+    });
+    sim.client("waiter", std::future::pending::<()>());
+    let err = sim.run().unwrap_err();
+    assert!(
+        matches!(err, SimError::TimeLimit { seed: 8, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn seeds_parse_from_decimal_and_hex() {
+    assert_eq!(sandtable::parse_seed("42"), Some(42));
+    assert_eq!(sandtable::parse_seed("0x2A"), Some(42));
+    assert_eq!(sandtable::parse_seed("forty"), None);
+}

@@ -1,0 +1,169 @@
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use sandtable::prelude::*;
+use sandtable::task::JoinError;
+
+use crate::util::{counted, Counts};
+
+#[test]
+fn ready_future_is_polled_once_and_dropped_once() {
+    let sim = Sim::new(1);
+    let counts = Counts::default();
+    let c = counts.clone();
+    let v = sim
+        .block_on("main", async move { counted(&c, async { 7 }).await })
+        .unwrap();
+    assert_eq!(v, 7);
+    assert_eq!(counts.polls.get(), 1);
+    assert_eq!(counts.drops.get(), 1);
+}
+
+#[test]
+fn yield_now_costs_exactly_one_extra_poll() {
+    let sim = Sim::new(1);
+    let counts = Counts::default();
+    let c = counts.clone();
+    sim.block_on("main", async move {
+        counted(&c, async {
+            yield_now().await;
+            yield_now().await;
+        })
+        .await
+    })
+    .unwrap();
+    assert_eq!(counts.polls.get(), 3);
+    assert_eq!(counts.drops.get(), 1);
+}
+
+#[test]
+fn sleep_wakes_exactly_once() {
+    let sim = Sim::new(1);
+    let counts = Counts::default();
+    let c = counts.clone();
+    sim.block_on("main", async move {
+        counted(&c, sleep(Duration::from_secs(5))).await
+    })
+    .unwrap();
+    assert_eq!(
+        counts.polls.get(),
+        2,
+        "one poll registers the timer, one completes"
+    );
+    assert_eq!(sim.elapsed(), Duration::from_secs(5));
+}
+
+#[test]
+fn spawned_tasks_join_with_their_outputs() {
+    let sim = Sim::new(3);
+    let sum = sim
+        .block_on("main", async {
+            let handles: Vec<_> = (0..100u64).map(|i| spawn(async move { i * 2 })).collect();
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            sum
+        })
+        .unwrap();
+    assert_eq!(sum, 9900);
+}
+
+#[test]
+fn abort_drops_the_future_and_join_reports_cancelled() {
+    let sim = Sim::new(3);
+    let counts = Counts::default();
+    let c = counts.clone();
+    let result = sim
+        .block_on("main", async move {
+            let mut h = spawn(counted(&c, sleep(Duration::from_secs(10))));
+            sleep(Duration::from_secs(1)).await;
+            h.abort();
+            h.await
+        })
+        .unwrap();
+    assert_eq!(result, Err(JoinError::Cancelled));
+    assert_eq!(counts.polls.get(), 1);
+    assert_eq!(counts.drops.get(), 1);
+    assert_eq!(sim.elapsed(), Duration::from_secs(1));
+}
+
+#[test]
+fn dropping_a_join_handle_detaches() {
+    let sim = Sim::new(3);
+    let done = Rc::new(Cell::new(false));
+    let d = done.clone();
+    sim.block_on("main", async move {
+        drop(spawn(async move {
+            sleep(Duration::from_millis(5)).await;
+            d.set(true);
+        }));
+        sleep(Duration::from_millis(10)).await;
+    })
+    .unwrap();
+    assert!(done.get());
+}
+
+fn interleaving(sim: Sim) -> Vec<u32> {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let o = order.clone();
+    sim.block_on("main", async move {
+        let hs: Vec<_> = (0..8)
+            .map(|i| {
+                let o = o.clone();
+                spawn(async move {
+                    for _ in 0..3 {
+                        o.borrow_mut().push(i);
+                        yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+    })
+    .unwrap();
+    let v = order.borrow().clone();
+    v
+}
+
+#[test]
+fn fifo_scheduling_round_robins_in_spawn_order() {
+    let order = interleaving(Sim::builder().fifo().build());
+    let expected: Vec<u32> = (0..3).flat_map(|_| 0..8).collect();
+    assert_eq!(order, expected);
+}
+
+#[test]
+fn random_scheduling_explores_and_is_seeded() {
+    let a = interleaving(Sim::new(11));
+    let b = interleaving(Sim::new(11));
+    assert_eq!(a, b, "same seed, same interleaving");
+    let distinct: std::collections::BTreeSet<Vec<u32>> =
+        (0..20).map(|s| interleaving(Sim::new(s))).collect();
+    assert!(
+        distinct.len() > 10,
+        "different seeds explore different interleavings, got {}",
+        distinct.len()
+    );
+}
+
+#[test]
+fn dropping_the_sim_drops_pending_tasks() {
+    let counts = Counts::default();
+    {
+        let sim = Sim::new(1);
+        let c = counts.clone();
+        let node = sim.add_node("n", move || {
+            let c = c.clone();
+            async move { counted(&c, std::future::pending::<()>()).await }
+        });
+        sim.run_for(Duration::from_secs(1)).unwrap();
+        assert_eq!(sim.state(node), NodeState::Running);
+        assert_eq!(counts.drops.get(), 0);
+    }
+    assert_eq!(counts.polls.get(), 1);
+    assert_eq!(counts.drops.get(), 1);
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the runtime, one binary (see STYLE.md).
+
+mod determinism;
+mod errors;
+mod executor;
+mod net;
+mod nodes;
+mod time;
+mod util;
