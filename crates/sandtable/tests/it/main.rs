@@ -6,4 +6,5 @@ mod executor;
 mod net;
 mod nodes;
 mod time;
+mod trace;
 mod util;
