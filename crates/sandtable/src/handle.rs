@@ -155,6 +155,11 @@ impl Handle {
             .offset(self.world.now.get())
     }
 
+    /// Replaces `node`'s disk model (latencies, crash semantics, storage faults).
+    pub fn set_disk_config(&self, node: NodeId, config: crate::disk::DiskConfig) {
+        self.world.nodes.borrow_mut()[node.index()].disk.config = config;
+    }
+
     /// `node`'s current clock drift.
     pub fn clock_drift(&self, node: NodeId) -> f64 {
         self.world.nodes.borrow()[node.index()].clock.drift()

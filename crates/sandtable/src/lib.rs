@@ -40,6 +40,8 @@ pub use config::{parse_seed, Config, EnvError, Scheduling};
 
 mod context;
 
+pub mod disk;
+
 mod error;
 pub use error::{PendingTask, SimError};
 

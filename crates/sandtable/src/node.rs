@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use rand_chacha::ChaCha8Rng;
 
+use crate::disk::store::Disk;
 use crate::executor::SimRunnable;
 use crate::net::socket::Bindings;
 use crate::time::clock::NodeClock;
@@ -57,6 +58,8 @@ pub(crate) struct Node {
     /// Runnables that were picked while the node was paused, re-queued on resume.
     pub parked: Vec<SimRunnable>,
     pub bindings: Bindings,
+    /// Survives crashes (minus unsynced writes); memory does not.
+    pub disk: Disk,
     pub restarts: u32,
 }
 

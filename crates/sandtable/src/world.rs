@@ -15,6 +15,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{Config, Scheduling};
+use crate::disk::store::Disk;
+use crate::disk::DiskConfig;
 use crate::error::{PendingTask, SimError};
 use crate::events::{Action, Due, Events};
 use crate::executor::{self, ReadyQueue, TaskTable};
@@ -362,6 +364,7 @@ impl World {
             rng: stream(self.seed, "node", &name),
             parked: Vec::new(),
             bindings: Default::default(),
+            disk: Disk::new(DiskConfig::default(), stream(self.seed, "disk", &name)),
             restarts: 0,
         });
         self.names.borrow_mut().push(name);
@@ -396,6 +399,7 @@ impl World {
             let was_paused = n.state == NodeState::Paused;
             n.state = NodeState::Crashed;
             n.incarnation += 1;
+            n.disk.crash();
             (
                 std::mem::take(&mut n.parked),
                 std::mem::take(&mut n.bindings),

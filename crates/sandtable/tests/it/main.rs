@@ -1,6 +1,7 @@
 //! Integration tests of the runtime, one binary (see STYLE.md).
 
 mod determinism;
+mod disk;
 mod errors;
 mod executor;
 mod net;
