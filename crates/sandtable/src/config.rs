@@ -36,6 +36,8 @@ pub struct Config {
     pub socket_capacity: usize,
     /// Wall-clock time (ns since the Unix epoch) that true virtual time 0 corresponds to.
     pub epoch_unix_ns: u64,
+    /// Whether `buggify!()` sites may fire in this simulation.
+    pub buggify: bool,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             socket_capacity: 65_536,
             // 2025-01-01T00:00:00Z: a fixed, documented start so wall clocks are reproducible.
             epoch_unix_ns: 1_735_689_600_000_000_000,
+            buggify: true,
         }
     }
 }

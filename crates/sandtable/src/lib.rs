@@ -35,6 +35,8 @@
 
 #![warn(missing_docs)]
 
+pub mod buggify;
+
 mod config;
 pub use config::{parse_seed, Config, EnvError, Scheduling};
 

@@ -92,6 +92,12 @@ impl SimBuilder {
         self
     }
 
+    /// Allow `buggify!()` sites to fire (on by default).
+    pub fn buggify(mut self, on: bool) -> Self {
+        self.config.buggify = on;
+        self
+    }
+
     /// Creates the simulation.
     pub fn build(self) -> Sim {
         Sim {

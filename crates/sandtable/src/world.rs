@@ -49,6 +49,7 @@ pub(crate) struct World {
     pub names: RefCell<Vec<Rc<str>>>,
     pub net: RefCell<Network>,
     sched_rng: RefCell<ChaCha8Rng>,
+    pub buggify_rng: RefCell<ChaCha8Rng>,
     pub fp: Fingerprint,
     /// The node whose task is being polled, if any.
     pub current: Cell<Option<NodeId>>,
@@ -76,6 +77,7 @@ impl World {
             names: RefCell::default(),
             net: RefCell::new(Network::new(config.link.clone(), stream(seed, "net", ""))),
             sched_rng: RefCell::new(stream(seed, "scheduler", "")),
+            buggify_rng: RefCell::new(stream(seed, "buggify", "")),
             fp: Fingerprint::new(config.record_events),
             current: Cell::new(None),
             in_poll: Cell::new(false),
