@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::nemesis::Schedule;
 use crate::net::LinkConfig;
 
 /// How the next task to poll is chosen among the ready ones.
@@ -38,6 +39,8 @@ pub struct Config {
     pub epoch_unix_ns: u64,
     /// Whether `buggify!()` sites may fire in this simulation.
     pub buggify: bool,
+    /// A saved fault schedule that `Sim::nemesis` replays instead of generating one.
+    pub replay_schedule: Option<Schedule>,
 }
 
 impl Default for Config {
@@ -53,6 +56,7 @@ impl Default for Config {
             // 2025-01-01T00:00:00Z: a fixed, documented start so wall clocks are reproducible.
             epoch_unix_ns: 1_735_689_600_000_000_000,
             buggify: true,
+            replay_schedule: None,
         }
     }
 }
@@ -70,9 +74,22 @@ pub struct EnvError {
 }
 
 impl Config {
-    /// Reads `SANDTABLE_SEED` (a u64, decimal or 0x-hex); other fields take their defaults.
+    /// Reads `SANDTABLE_SEED` (a u64, decimal or 0x-hex) and `SANDTABLE_SCHEDULE` (path of a
+    /// saved fault schedule to replay); other fields take their defaults.
     pub fn from_env() -> Result<Config, EnvError> {
         let mut config = Config::default();
+        if let Ok(path) = std::env::var("SANDTABLE_SCHEDULE") {
+            let text = std::fs::read_to_string(&path).map_err(|_| EnvError {
+                name: "SANDTABLE_SCHEDULE",
+                value: path.clone(),
+                reason: "the file cannot be read",
+            })?;
+            config.replay_schedule = Some(Schedule::from_json(&text).map_err(|_| EnvError {
+                name: "SANDTABLE_SCHEDULE",
+                value: path,
+                reason: "the file is not a fault schedule in JSON (see Schedule::to_json)",
+            })?);
+        }
         if let Ok(value) = std::env::var("SANDTABLE_SEED") {
             config.seed = parse_seed(&value).ok_or(EnvError {
                 name: "SANDTABLE_SEED",

@@ -56,6 +56,8 @@ pub use fingerprint::{first_divergence, Divergence, EventKind, LoggedEvent};
 mod handle;
 pub use handle::Handle;
 
+pub mod nemesis;
+
 pub mod net;
 
 mod node;

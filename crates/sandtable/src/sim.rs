@@ -11,6 +11,7 @@ use crate::config::{Config, Scheduling};
 use crate::context;
 use crate::error::SimError;
 use crate::handle::Handle;
+use crate::nemesis::{Nemesis, NemesisError, Schedule};
 use crate::net::LinkConfig;
 use crate::node::{BoxFuture, InitFn, NodeId};
 use crate::world::{Until, World};
@@ -95,6 +96,12 @@ impl SimBuilder {
     /// Allow `buggify!()` sites to fire (on by default).
     pub fn buggify(mut self, on: bool) -> Self {
         self.config.buggify = on;
+        self
+    }
+
+    /// Replay this fault schedule in `Sim::nemesis` instead of generating one.
+    pub fn replay_schedule(mut self, schedule: Schedule) -> Self {
+        self.config.replay_schedule = Some(schedule);
         self
     }
 
@@ -279,6 +286,31 @@ impl Sim {
         });
         self.drive(&Until::Flag(flag))?;
         Ok(client.output().expect("the block_on future finished"))
+    }
+
+    /// Generates the nemesis's fault schedule for a run of `duration` over the server nodes
+    /// (clients are never targeted) from this run's seed — or takes the configured replay
+    /// schedule — registers its target hooks, and applies it. Returns the schedule applied.
+    pub fn nemesis(&self, nemesis: &Nemesis, duration: Duration) -> Result<Schedule, NemesisError> {
+        for (name, hook) in &nemesis.hooks {
+            self.register_target(name, hook.clone());
+        }
+        let schedule = match &self.config().replay_schedule {
+            Some(saved) => saved.clone(),
+            None => {
+                let servers: Vec<String> = {
+                    let nodes = self.handle.world.nodes.borrow();
+                    nodes
+                        .iter()
+                        .filter(|n| n.init.is_some())
+                        .map(|n| n.name.to_string())
+                        .collect()
+                };
+                nemesis.generate(self.seed(), &servers, duration)
+            }
+        };
+        self.apply_schedule(&schedule)?;
+        Ok(schedule)
     }
 
     fn drive(&self, until: &Until) -> Result<(), SimError> {

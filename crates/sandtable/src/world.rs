@@ -4,7 +4,7 @@
 //! (a poll, a destructor, a scheduled action); every decision is mixed into the fingerprint.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::rc::Rc;
@@ -16,11 +16,12 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{Config, Scheduling};
 use crate::disk::store::Disk;
-use crate::disk::DiskConfig;
+use crate::disk::{CrashBehavior, DiskConfig};
 use crate::error::{PendingTask, SimError};
 use crate::events::{Action, Due, Events};
 use crate::executor::{self, ReadyQueue, TaskTable};
 use crate::fingerprint::{EventKind, Fingerprint};
+use crate::nemesis::{Schedule, TargetHook};
 use crate::net::network::Network;
 use crate::node::{ip_for_index, InitFn, Node, NodeId, NodeState};
 use crate::rand::stream;
@@ -62,6 +63,10 @@ pub(crate) struct World {
     failure: RefCell<Option<SimError>>,
     paused_nodes: Cell<u32>,
     pub polls: Cell<u64>,
+    /// Protocol-aware fault targets, by name.
+    pub hooks: RefCell<BTreeMap<String, TargetHook>>,
+    /// Every fault event applied to this run.
+    pub fault_log: RefCell<Schedule>,
 }
 
 impl World {
@@ -88,6 +93,8 @@ impl World {
             failure: RefCell::new(None),
             paused_nodes: Cell::new(0),
             polls: Cell::new(0),
+            hooks: RefCell::default(),
+            fault_log: RefCell::default(),
             config,
         })
     }
@@ -392,6 +399,11 @@ impl World {
     }
 
     pub(crate) fn crash_now(&self, node: NodeId) {
+        self.crash_with(node, None);
+    }
+
+    /// Crashes `node`; `disk` overrides its disk's crash behaviour for this crash.
+    pub(crate) fn crash_with(&self, node: NodeId, disk: Option<CrashBehavior>) {
         let (parked, bindings, was_paused) = {
             let mut nodes = self.nodes.borrow_mut();
             let n = &mut nodes[node.index()];
@@ -401,7 +413,7 @@ impl World {
             let was_paused = n.state == NodeState::Paused;
             n.state = NodeState::Crashed;
             n.incarnation += 1;
-            n.disk.crash();
+            n.disk.crash(disk);
             (
                 std::mem::take(&mut n.parked),
                 std::mem::take(&mut n.bindings),

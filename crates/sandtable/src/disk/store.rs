@@ -138,8 +138,8 @@ impl Disk {
 
     /// Applies crash semantics: each file keeps its durable content plus, when torn writes are
     /// on, a seeded prefix of its unsynced changes (the last one possibly cut short).
-    pub(crate) fn crash(&mut self) {
-        let torn = self.config.crash == CrashBehavior::Torn;
+    pub(crate) fn crash(&mut self, behaviour: Option<CrashBehavior>) {
+        let torn = behaviour.unwrap_or(self.config.crash) == CrashBehavior::Torn;
         for f in self.files.values_mut() {
             if f.unsynced.is_empty() {
                 continue;

@@ -5,6 +5,7 @@ mod determinism;
 mod disk;
 mod errors;
 mod executor;
+mod nemesis;
 mod net;
 mod nodes;
 mod time;
