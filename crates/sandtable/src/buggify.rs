@@ -52,7 +52,7 @@ pub fn site_enabled(seed: u64, site: &str) -> bool {
     );
     // Finalise so nearby seeds do not give correlated answers.
     let h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-    (h ^ (h >> 29)) % 4 == 0
+    (h ^ (h >> 29)).is_multiple_of(4)
 }
 
 /// The decision behind `buggify!`: false outside a simulation or at a disabled site.
