@@ -53,6 +53,11 @@ mod executor;
 mod fingerprint;
 pub use fingerprint::{first_divergence, Divergence, EventKind, LoggedEvent};
 
+mod harness;
+pub use harness::{
+    check, run_seeds, BoxError, CheckConfig, Failure, HarnessEnvError, Summary, DEFAULT_SEEDS,
+};
+
 mod handle;
 pub use handle::Handle;
 
@@ -71,6 +76,9 @@ pub use sim::{ClientHandle, NodeBuilder, Sim, SimBuilder};
 pub mod task;
 
 pub mod time;
+
+/// The linearizability checker, re-exported: histories, models, `linearizable`.
+pub use sandtable_check as lin;
 
 pub mod trace;
 

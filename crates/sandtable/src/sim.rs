@@ -105,6 +105,11 @@ impl SimBuilder {
         self
     }
 
+    /// The configuration built so far.
+    pub fn into_config(self) -> Config {
+        self.config
+    }
+
     /// Creates the simulation.
     pub fn build(self) -> Sim {
         Sim {

@@ -424,6 +424,7 @@ impl World {
             self.paused_nodes.set(self.paused_nodes.get() - 1);
         }
         self.mix(EventKind::Node, node.0 as u64);
+        tracing::debug!(target: "sandtable::node", node = %self.name_of(node), "crash");
         drop(bindings);
         drop(parked);
         self.kill_tasks(node);
@@ -464,6 +465,7 @@ impl World {
             n.restarts += 1;
         }
         self.mix(EventKind::Node, node.0 as u64 | 1 << 32);
+        tracing::debug!(target: "sandtable::node", node = %self.name_of(node), "restart");
         self.start(node, at);
     }
 
@@ -474,6 +476,7 @@ impl World {
             n.state = NodeState::Paused;
             self.paused_nodes.set(self.paused_nodes.get() + 1);
             self.mix(EventKind::Node, node.0 as u64 | 2 << 32);
+            tracing::debug!(target: "sandtable::node", node = %n.name, "pause");
         }
     }
 
@@ -489,6 +492,7 @@ impl World {
         };
         self.paused_nodes.set(self.paused_nodes.get() - 1);
         self.mix(EventKind::Node, node.0 as u64 | 3 << 32);
+        tracing::debug!(target: "sandtable::node", node = %self.name_of(node), "resume");
         parked.into_iter().for_each(|r| self.ready.push(r));
     }
 

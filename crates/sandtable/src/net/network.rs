@@ -198,6 +198,7 @@ impl World {
                 net.count(from, to, |s| s.count_drop(cause));
                 drop(net);
                 self.mix(EventKind::Drop, id);
+                tracing::debug!(target: "sandtable::net", packet = id, %src, %dst, ?cause, "dropped at send");
             }
             Verdict::Deliver { at, copy_at } => {
                 let copy = copy_at.map(|t| {
@@ -238,18 +239,25 @@ impl World {
     pub(crate) fn deliver(&self, key: u32) {
         let packet = self.net.borrow_mut().packets.remove(key as usize);
         let (from, to, id) = (packet.from, packet.to, packet.id);
-        match self.try_deliver(packet) {
+        let (src, dst, len) = (packet.src, packet.dst, packet.payload.len());
+        // Log lines about this delivery are stamped with the receiving node.
+        self.current.set(Some(to));
+        let outcome = self.try_deliver(packet);
+        match outcome {
             Ok(()) => {
                 self.net.borrow_mut().count(from, to, |s| s.delivered += 1);
                 self.mix(EventKind::Deliver, id);
+                tracing::debug!(target: "sandtable::net", packet = id, from = %self.name_of(from), to = %self.name_of(to), %src, %dst, len, "deliver");
             }
             Err(cause) => {
                 self.net
                     .borrow_mut()
                     .count(from, to, |s| s.count_drop(cause));
                 self.mix(EventKind::Drop, id);
+                tracing::debug!(target: "sandtable::net", packet = id, from = %self.name_of(from), to = %self.name_of(to), ?cause, "dropped in flight");
             }
         }
+        self.current.set(None);
     }
 
     fn try_deliver(&self, packet: Packet) -> Result<(), DropCause> {
