@@ -22,6 +22,7 @@ pub struct CheckConfig {
     pub(crate) determinism: bool,
     pub(crate) name: Option<String>,
     pub(crate) regressions: bool,
+    pub(crate) regressions_file: Option<std::path::PathBuf>,
     pub(crate) artifacts: bool,
 }
 
@@ -43,6 +44,7 @@ impl Default for CheckConfig {
             determinism: false,
             name: None,
             regressions: true,
+            regressions_file: None,
             artifacts: true,
         }
     }
@@ -123,6 +125,13 @@ impl CheckConfig {
     /// Read and write the regressions file (on by default).
     pub fn regressions(mut self, on: bool) -> Self {
         self.regressions = on;
+        self
+    }
+
+    /// Where the regressions file is (default:
+    /// `<package>/sandtable-regressions/<test>.txt`).
+    pub fn regressions_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.regressions_file = Some(path.into());
         self
     }
 

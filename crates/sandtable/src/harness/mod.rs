@@ -167,7 +167,7 @@ fn seed_order(config: &CheckConfig, test: &str) -> Vec<u64> {
         return vec![seed];
     }
     let mut seeds = if config.regressions {
-        artifacts::read_regressions(&artifacts::regressions_file(test))
+        artifacts::read_regressions(&regressions_path(config, test))
     } else {
         Vec::new()
     };
@@ -292,10 +292,16 @@ where
         }
     }
     if config.regressions && config.only_seed.is_none() {
-        let _ =
-            artifacts::add_regression(&artifacts::regressions_file(test), seed, &failure.message);
+        let _ = artifacts::add_regression(&regressions_path(config, test), seed, &failure.message);
     }
     failure
+}
+
+fn regressions_path(config: &CheckConfig, test: &str) -> PathBuf {
+    config
+        .regressions_file
+        .clone()
+        .unwrap_or_else(|| artifacts::regressions_file(test))
 }
 
 /// Reruns `seed` with a debug-level trace captured into a string.

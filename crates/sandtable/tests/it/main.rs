@@ -5,6 +5,7 @@ mod determinism;
 mod disk;
 mod errors;
 mod executor;
+mod harness;
 mod nemesis;
 mod net;
 mod nodes;
