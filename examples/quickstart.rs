@@ -32,7 +32,11 @@ type Log = Rc<RefCell<BTreeMap<(String, String), (u64, Duration)>>>;
 
 /// Each node answers pings and, every 100 ms, pings one peer and waits up to 50 ms for the pong.
 async fn node(me: &'static str, log: Log) {
-    let ep = Rc::new(Endpoint::<Msg>::bind(format!("0.0.0.0:{PORT}")).await.unwrap());
+    let ep = Rc::new(
+        Endpoint::<Msg>::bind(format!("0.0.0.0:{PORT}"))
+            .await
+            .unwrap(),
+    );
     // Pongs are routed to the waiting pinger through a oneshot channel per sequence number.
     let waiting = Rc::new(RefCell::new(BTreeMap::<u64, oneshot::Sender<()>>::new()));
     let (rx, w) = (ep.clone(), waiting.clone());
@@ -81,10 +85,18 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2)
     });
-    let seed = if std::env::var("SANDTABLE_SEED").is_ok() { config.seed } else { 1 };
+    let seed = if std::env::var("SANDTABLE_SEED").is_ok() {
+        config.seed
+    } else {
+        1
+    };
     let sim = Sim::builder()
         .seed(seed)
-        .link(LinkConfig::default().latency(Duration::from_millis(1), Duration::from_millis(10)).loss(0.1))
+        .link(
+            LinkConfig::default()
+                .latency(Duration::from_millis(1), Duration::from_millis(10))
+                .loss(0.1),
+        )
         .build();
     let log: Log = Rc::default();
     let ids: Vec<NodeId> = NODES
@@ -97,7 +109,9 @@ fn main() {
 
     // Faults: n2 is cut off from 2 s to 5 s, and n1 crashes at 6 s and restarts at 7 s.
     let (n0, n1, n2) = (ids[0], ids[1], ids[2]);
-    sim.schedule(Duration::from_secs(2), move |h| h.net().partition(&[n2], &[n0, n1]));
+    sim.schedule(Duration::from_secs(2), move |h| {
+        h.net().partition(&[n2], &[n0, n1])
+    });
     sim.schedule(Duration::from_secs(5), |h| h.net().heal_all());
     sim.schedule(Duration::from_secs(6), move |h| h.crash(n1));
     sim.schedule(Duration::from_secs(7), move |h| h.restart(n1));
@@ -109,7 +123,10 @@ fn main() {
     }
     let wall = started.elapsed();
 
-    println!("seed {seed}: 10 s of virtual time in {:.1} ms of wall time", wall.as_secs_f64() * 1e3);
+    println!(
+        "seed {seed}: 10 s of virtual time in {:.1} ms of wall time",
+        wall.as_secs_f64() * 1e3
+    );
     println!("\nround trips completed (from -> to: count, last at):");
     for ((from, to), (count, last)) in log.borrow().iter() {
         println!("  {from} -> {to}: {count:4}, last at {last:?}");
@@ -119,14 +136,27 @@ fn main() {
         "\nmessages: sent {}, delivered {}, duplicated {}, dropped {} (loss {}, partition {}, crash {}, unbound {})",
         s.sent, s.delivered, s.duplicated, s.dropped(), s.dropped_loss, s.dropped_partition, s.dropped_crash, s.dropped_unbound
     );
-    println!("fingerprint {:016x} over {} events", sim.fingerprint(), sim.event_count());
+    println!(
+        "fingerprint {:016x} over {} events",
+        sim.fingerprint(),
+        sim.event_count()
+    );
 
     // The check: after the partition heals and n1 restarts, every node reaches every peer again.
     let healed_after = Duration::from_secs(7);
     let stale: Vec<String> = NODES
         .iter()
-        .flat_map(|a| NODES.iter().filter(move |b| *b != a).map(move |b| (a.to_string(), b.to_string())))
-        .filter(|k| log.borrow().get(k).is_none_or(|(_, last)| *last < healed_after))
+        .flat_map(|a| {
+            NODES
+                .iter()
+                .filter(move |b| *b != a)
+                .map(move |b| (a.to_string(), b.to_string()))
+        })
+        .filter(|k| {
+            log.borrow()
+                .get(k)
+                .is_none_or(|(_, last)| *last < healed_after)
+        })
         .map(|(a, b)| format!("{a}->{b}"))
         .collect();
     if stale.is_empty() {

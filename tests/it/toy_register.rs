@@ -1,110 +1,20 @@
-//! A toy replicated register. The primary `r0` applies writes, syncs them to disk, acks, and
-//! pushes them to two backups without waiting. With `read_any` the client reads from a random
-//! replica — stale reads, not linearizable — which the harness must find; reading from the
-//! primary only is linearizable, which the harness must not flag.
+//! The primary–backup register of `sandtable_examples::register` under the harness: reading
+//! from any replica is not linearizable and the harness must find a seed that shows it, with a
+//! repro that fails the same way; reading from the primary is linearizable and must pass.
 
-use std::time::Duration;
+use sandtable::lin;
+use sandtable::{CheckConfig, Failure};
+use sandtable_examples::register::{scenario, Reads};
 
-use sandtable::lin::{self, models, Recorder, Value};
-use sandtable::nemesis::Nemesis;
-use sandtable::net::Endpoint;
-use sandtable::prelude::*;
-use sandtable::{disk, CheckConfig, Failure};
-use serde::{Deserialize, Serialize};
-
-const REPLICAS: [&str; 3] = ["r0", "r1", "r2"];
-
-#[derive(Serialize, Deserialize, Debug)]
-enum Msg {
-    Write(i64),
-    WriteOk,
-    Replicate(i64),
-    Read,
-    ReadOk(Option<i64>),
-}
-
-async fn replica(me: &'static str) {
-    let ep = Endpoint::<Msg>::bind("0.0.0.0:1").await.unwrap();
-    // Only the primary keeps its value on disk; backups lose theirs on a crash.
-    let mut value = match me {
-        "r0" => disk::read("value")
-            .await
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .map(i64::from_le_bytes),
-        _ => None,
-    };
-    loop {
-        let Ok((msg, from)) = ep.recv().await else {
-            continue;
-        };
-        match msg {
-            Msg::Write(v) => {
-                if disk::write_synced("value", &v.to_le_bytes()).await.is_err() {
-                    continue;
-                }
-                value = Some(v);
-                ep.send(from, &Msg::WriteOk).await.unwrap();
-                for backup in &REPLICAS[1..] {
-                    ep.send((*backup, 1), &Msg::Replicate(v)).await.unwrap();
-                }
-            }
-            Msg::Replicate(v) => value = Some(v),
-            Msg::Read => ep.send(from, &Msg::ReadOk(value)).await.unwrap(),
-            Msg::WriteOk | Msg::ReadOk(_) => {}
-        }
-    }
-}
-
-/// One client process: 15 random reads and writes, each recorded; a timeout is `info`.
-async fn client(process: u64, rec: Recorder, read_any: bool) {
-    let ep = Endpoint::<Msg>::bind("0.0.0.0:0").await.unwrap();
-    for _ in 0..15 {
-        sleep(Duration::from_millis(sandtable::rand::random_range(0..200))).await;
-        let now = || Some(Handle::current().elapsed().as_nanos() as u64);
-        let write = sandtable::rand::random_bool(0.4);
-        let (f, value, target, msg) = if write {
-            let v = sandtable::rand::random_range(1..100);
-            ("write", Value::from(v), "r0", Msg::Write(v))
+fn body(sim: &sandtable::Sim, read_any: bool) -> Result<(), sandtable::BoxError> {
+    scenario(
+        sim,
+        if read_any {
+            Reads::AnyReplica
         } else {
-            let target = if read_any {
-                REPLICAS[sandtable::rand::random_range(0..3)]
-            } else {
-                "r0"
-            };
-            ("read", Value::Null, target, Msg::Read)
-        };
-        let op = rec.invoke(process, f, None, value.clone(), now());
-        ep.send((target, 1), &msg).await.unwrap();
-        match time::timeout(Duration::from_millis(100), ep.recv()).await {
-            Ok(Ok((Msg::WriteOk, _))) => rec.ok(op, value, now()),
-            Ok(Ok((Msg::ReadOk(v), _))) => rec.ok(op, v.map_or(Value::Null, Value::from), now()),
-            _ => {
-                // Unknown outcome: this process never completes it, so it retires.
-                rec.info(op, now());
-                return;
-            }
-        }
-    }
-}
-
-fn body(sim: &Sim, read_any: bool) -> Result<(), sandtable::BoxError> {
-    for name in REPLICAS {
-        sim.add_node(name, move || replica(name));
-    }
-    let rec = Recorder::new();
-    sim.attach_history(&rec);
-    for p in 0..4 {
-        let rec = rec.clone();
-        sim.client(format!("c{p}"), client(p, rec, read_any));
-    }
-    sim.nemesis(
-        &Nemesis::new().partitions().crashes(),
-        Duration::from_secs(10),
-    )?;
-    sim.run()?;
-    lin::linearizable(&rec.history(), &models::Register)?;
-    Ok(())
+            Reads::Primary
+        },
+    )
 }
 
 fn toy_config(name: &str) -> CheckConfig {

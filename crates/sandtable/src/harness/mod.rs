@@ -341,7 +341,8 @@ impl std::io::Write for SharedBuf {
     }
 }
 
-/// `SANDTABLE_SEED=<seed> cargo test -p <package> <target> -- <test> --exact`.
+/// The command that reruns `seed`: `cargo test ... -- <test> --exact` from a test binary,
+/// `cargo run --example <name>` from an example.
 fn rerun_command(test: &str, seed: u64) -> String {
     let package = std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
     let exe = std::env::current_exe().ok();
@@ -350,6 +351,17 @@ fn rerun_command(test: &str, seed: u64) -> String {
         .and_then(|e| e.file_stem())
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let dir = exe
+        .as_ref()
+        .and_then(|e| e.parent())
+        .and_then(|d| d.file_name())
+        .map(|d| d.to_string_lossy().into_owned());
+    if dir.as_deref() == Some("examples") {
+        return format!("SANDTABLE_SEED={seed} cargo run -p {package} --example {stem}");
+    }
+    if dir.as_deref() != Some("deps") {
+        return format!("SANDTABLE_SEED={seed} cargo run -p {package} --bin {stem}");
+    }
     let bin = stem
         .rsplit_once('-')
         .map_or(stem.as_str(), |(b, _)| b)
