@@ -5,3 +5,8 @@
 #![warn(missing_docs)]
 
 pub mod register;
+
+/// The repository README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,8 +1,10 @@
 //! The task table and the ready queue: which tasks exist, on which node, and which can run.
 
+use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 
@@ -20,21 +22,84 @@ pub(crate) struct TaskMeta {
 
 pub(crate) type SimRunnable = Runnable<TaskMeta>;
 
-/// Woken tasks waiting to be polled. Wakers may be called from any thread, hence the mutex;
-/// the simulator itself only ever touches it from its own thread, so the lock is uncontended.
-#[derive(Default)]
+/// Woken tasks waiting to be polled.
+///
+/// Wakers may be called from any thread, but in a simulation they are called from the
+/// simulator's own thread: those pushes go straight into an unsynchronized queue, and only a
+/// push from another thread takes the mutex (drained on the next access). Every other method is
+/// only called by the `World`, which is `!Send` and so lives on the owner thread.
 pub(crate) struct ReadyQueue {
-    queue: Mutex<VecDeque<SimRunnable>>,
+    owner: usize,
+    local: UnsafeCell<VecDeque<SimRunnable>>,
+    remote: Mutex<Vec<SimRunnable>>,
+    remote_pending: AtomicBool,
+}
+
+// SAFETY: `local` is only accessed from the owner thread (checked in `push`, and by
+// construction for the other methods, which only the `!Send` `World` calls); everything else
+// is `Sync` on its own. Accesses to `local` never nest: no user code runs while it is borrowed.
+unsafe impl Sync for ReadyQueue {}
+unsafe impl Send for ReadyQueue {}
+
+thread_local! {
+    static THREAD_MARK: u8 = const { 0 };
+}
+
+/// A number unique to the current thread among live threads: the address of a thread-local.
+fn thread_mark() -> usize {
+    THREAD_MARK.with(|m| m as *const u8 as usize)
+}
+
+impl Default for ReadyQueue {
+    fn default() -> Self {
+        ReadyQueue {
+            owner: thread_mark(),
+            local: UnsafeCell::default(),
+            remote: Mutex::default(),
+            remote_pending: AtomicBool::new(false),
+        }
+    }
 }
 
 impl ReadyQueue {
     pub(crate) fn push(&self, runnable: SimRunnable) {
-        self.lock().push_back(runnable);
+        if thread_mark() == self.owner {
+            // SAFETY: owner thread, and no other borrow of `local` is alive (see the type docs).
+            unsafe { (*self.local.get()).push_back(runnable) };
+        } else {
+            self.remote
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(runnable);
+            self.remote_pending.store(true, Ordering::Release);
+        }
+    }
+
+    /// The owner thread's queue, with any runnables woken from other threads appended.
+    #[allow(clippy::mut_from_ref)]
+    fn queue(&self) -> &mut VecDeque<SimRunnable> {
+        debug_assert_eq!(
+            thread_mark(),
+            self.owner,
+            "the ready queue is used off its thread"
+        );
+        // SAFETY: owner thread; callers hold the reference only within one method call, during
+        // which no user code runs, so no second reference to `local` exists.
+        let local = unsafe { &mut *self.local.get() };
+        if self.remote_pending.swap(false, Ordering::Acquire) {
+            local.extend(
+                self.remote
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain(..),
+            );
+        }
+        local
     }
 
     /// Removes the runnable at `index` (0 = oldest); swap-removes so the cost is O(1).
     pub(crate) fn take(&self, choose: impl FnOnce(usize) -> usize) -> Option<SimRunnable> {
-        let mut q = self.lock();
+        let q = self.queue();
         match q.len() {
             0 => None,
             1 => q.pop_front(),
@@ -47,12 +112,12 @@ impl ReadyQueue {
 
     /// Removes the oldest runnable (FIFO scheduling).
     pub(crate) fn take_front(&self) -> Option<SimRunnable> {
-        self.lock().pop_front()
+        self.queue().pop_front()
     }
 
     /// Takes out every runnable that belongs to `node`, keeping the order of the rest.
     pub(crate) fn extract_node(&self, node: NodeId) -> Vec<SimRunnable> {
-        let mut q = self.lock();
+        let q = self.queue();
         let (mine, rest): (VecDeque<_>, VecDeque<_>) =
             q.drain(..).partition(|r| r.metadata().node == node);
         *q = rest;
@@ -61,20 +126,14 @@ impl ReadyQueue {
 
     /// Takes out the runnable of task `id`, if it is queued.
     pub(crate) fn extract_task(&self, id: u64) -> Option<SimRunnable> {
-        let mut q = self.lock();
+        let q = self.queue();
         let i = q.iter().position(|r| r.metadata().id == id)?;
         q.remove(i)
     }
 
     /// Takes out everything (used when the simulation is dropped).
     pub(crate) fn drain(&self) -> Vec<SimRunnable> {
-        self.lock().drain(..).collect()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<SimRunnable>> {
-        // A panic while holding this lock would be a simulator bug; the data stays consistent
-        // (a plain VecDeque), so recover the guard rather than cascade the poison.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue().drain(..).collect()
     }
 }
 
@@ -151,8 +210,6 @@ struct RemoveOnDrop(usize);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
-        if let Some(world) = crate::context::current() {
-            world.tasks.borrow_mut().tasks.try_remove(self.0);
-        }
+        crate::context::try_with(|world| world.tasks.borrow_mut().tasks.try_remove(self.0));
     }
 }

@@ -53,6 +53,8 @@ impl fmt::Display for LoggedEvent {
 pub(crate) struct Fingerprint {
     hash: Cell<u64>,
     count: Cell<u64>,
+    /// Whether `log` is kept: checked before touching the `RefCell` on the hot path.
+    recording: bool,
     log: RefCell<Option<Vec<LoggedEvent>>>,
 }
 
@@ -63,6 +65,7 @@ impl Fingerprint {
         Fingerprint {
             hash: Cell::new(0xcbf2_9ce4_8422_2325),
             count: Cell::new(0),
+            recording: record,
             log: RefCell::new(record.then(Vec::new)),
         }
     }
@@ -73,6 +76,9 @@ impl Fingerprint {
         let h = (self.hash.get().rotate_left(5) ^ x).wrapping_mul(K);
         self.hash.set(h);
         self.count.set(self.count.get() + 1);
+        if !self.recording {
+            return;
+        }
         if let Some(log) = self.log.borrow_mut().as_mut() {
             log.push(LoggedEvent {
                 time_ns,

@@ -32,9 +32,10 @@ impl Handle {
     /// The handle of the simulation running on this thread. Panics outside one.
     #[track_caller]
     pub fn current() -> Handle {
-        context::with("sandtable::Handle::current", |w| Handle {
-            world: w.clone(),
-        })
+        let world = context::current().unwrap_or_else(|| {
+            panic!("sandtable: `Handle::current` was called outside a simulation (no `Sim` is running on this thread)")
+        });
+        Handle { world }
     }
 
     /// The handle of the simulation running on this thread, if any.

@@ -84,11 +84,6 @@ pub mod trace;
 
 mod world;
 
-/// The repository README's examples, compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
-
 /// True when called from inside a simulation on this thread.
 pub fn in_simulation() -> bool {
     context::in_simulation()

@@ -100,8 +100,9 @@ impl<T> JoinHandle<T> {
         // Dropping the task handle cancels it and queues its runnable so the future can be
         // dropped; take that runnable out and drop it now, so destructors run at once.
         drop(self.task.take());
-        if let (Some(id), Some(world)) = (self.id, context::current()) {
-            drop(world.ready.extract_task(id));
+        if let Some(id) = self.id {
+            let runnable = context::try_with(|w| w.ready.extract_task(id)).flatten();
+            drop(runnable);
         }
     }
 

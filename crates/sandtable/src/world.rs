@@ -67,6 +67,8 @@ pub(crate) struct World {
     pub hooks: RefCell<BTreeMap<String, TargetHook>>,
     /// Every fault event applied to this run.
     pub fault_log: RefCell<Schedule>,
+    /// Spent datagram buffers, reused by the next sends (no allocation per message).
+    buffers: RefCell<Vec<Vec<u8>>>,
 }
 
 impl World {
@@ -95,8 +97,27 @@ impl World {
             polls: Cell::new(0),
             hooks: RefCell::default(),
             fault_log: RefCell::default(),
+            buffers: RefCell::default(),
             config,
         })
+    }
+
+    /// A buffer holding a copy of `data`, reusing a spent one when there is one.
+    pub(crate) fn buffer_with(&self, data: &[u8]) -> Vec<u8> {
+        let mut v = self.buffers.borrow_mut().pop().unwrap_or_default();
+        v.clear();
+        v.extend_from_slice(data);
+        v
+    }
+
+    /// Keeps a spent buffer for reuse (a bounded number of them, of bounded size).
+    pub(crate) fn recycle_buffer(&self, v: Vec<u8>) {
+        const MAX_BUFFERS: usize = 1024;
+        const MAX_BUFFER_BYTES: usize = 64 * 1024;
+        let mut pool = self.buffers.borrow_mut();
+        if pool.len() < MAX_BUFFERS && v.capacity() <= MAX_BUFFER_BYTES {
+            pool.push(v);
+        }
     }
 
     pub(crate) fn now_duration(&self) -> Duration {

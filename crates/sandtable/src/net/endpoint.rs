@@ -96,8 +96,9 @@ impl<M: Serialize + DeserializeOwned> Endpoint<M> {
             from,
             len: bytes.len(),
             source,
-        })?;
-        Ok((msg, from))
+        });
+        crate::context::try_with(|w| w.recycle_buffer(bytes));
+        Ok((msg?, from))
     }
 
     /// The underlying datagram socket.

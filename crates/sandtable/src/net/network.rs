@@ -125,9 +125,11 @@ impl Network {
         f(&mut self.link(from, to).stats);
     }
 
-    /// Decides the fate of a message sent now on `from → to`.
+    /// Counts a message sent now on `from → to` and decides its fate.
     fn decide(&mut self, from: NodeId, to: NodeId, now: u64) -> Verdict {
         let link = self.links.entry((from, to)).or_default();
+        link.stats.sent += 1;
+        self.stats.sent += 1;
         if link.blocked {
             return Verdict::Drop(DropCause::Partition);
         }
@@ -192,7 +194,6 @@ impl World {
         let incarnation = self.nodes.borrow()[to.index()].incarnation;
         let mut net = self.net.borrow_mut();
         let id = net.next_id();
-        net.count(from, to, |s| s.sent += 1);
         match net.decide(from, to, now) {
             Verdict::Drop(cause) => {
                 net.count(from, to, |s| s.count_drop(cause));

@@ -156,7 +156,8 @@ impl UdpSocket {
     /// Sends one datagram. Completes at once: the network decides its fate (delay, loss).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddr) -> io::Result<usize> {
         let target = target.to_socket_addr()?;
-        self.send_vec(buf.to_vec(), target)?;
+        let payload = context::with("UdpSocket::send_to", |w| w.buffer_with(buf));
+        self.send_vec(payload, target)?;
         Ok(buf.len())
     }
 
@@ -174,6 +175,7 @@ impl UdpSocket {
         let (data, from) = self.recv_vec().await?;
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
+        context::try_with(|w| w.recycle_buffer(data));
         Ok((n, from))
     }
 
@@ -196,13 +198,13 @@ impl UdpSocket {
 
 impl Drop for UdpSocket {
     fn drop(&mut self) {
-        if let Some(w) = context::current() {
+        context::try_with(|w| {
             if let Ok(mut nodes) = w.nodes.try_borrow_mut() {
                 nodes[self.node.index()]
                     .bindings
                     .unbind(self.local.port(), self.id);
             }
-        }
+        });
     }
 }
 

@@ -30,6 +30,9 @@ impl NodeClock {
     /// Monotonic local time at true time `now` (`now` must not precede the anchor).
     #[inline]
     pub(crate) fn mono(&self, now: u64) -> i64 {
+        if self.drift_ppb == 0 {
+            return self.anchor_mono + (now - self.anchor_true) as i64;
+        }
         let dt = (now - self.anchor_true) as i128;
         let scaled = dt + (dt * self.drift_ppb as i128).div_euclid(PPB);
         self.anchor_mono + scaled as i64
@@ -44,6 +47,9 @@ impl NodeClock {
     pub(crate) fn true_time_of(&self, local: i64, now: u64) -> u64 {
         if local <= self.mono(now) {
             return now;
+        }
+        if self.drift_ppb == 0 {
+            return self.anchor_true + (local - self.anchor_mono) as u64;
         }
         let rate = PPB + self.drift_ppb as i128;
         let delta = (local - self.anchor_mono) as i128;

@@ -5,8 +5,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::instant::{local_mono, Instant};
+use super::instant::Instant;
 use crate::context;
+use crate::node::NodeId;
 use crate::world::World;
 
 /// Waits until `duration` has elapsed on the current node's clock.
@@ -54,38 +55,35 @@ impl Sleep {
 
     fn cancel(&mut self) {
         if let Some(slot) = self.slot.take() {
-            if let Some(w) = context::current() {
+            context::try_with(|w| {
                 if let Ok(mut events) = w.events.try_borrow_mut() {
                     events.timers.try_remove(slot as usize);
                 }
-            }
+            });
         }
     }
 
-    fn register(&mut self, w: &World, cx: &mut Context<'_>) {
-        let node = w
-            .current
-            .get()
-            .expect("sandtable::time::sleep must be awaited in a task of a simulated node");
-        let now = w.now.get();
-        let at = w.nodes.borrow()[node.index()]
-            .clock
-            .true_time_of(self.deadline.0, now);
+    /// Registers the timer, or refreshes its waker if it is already registered.
+    fn register(
+        &mut self,
+        w: &World,
+        cx: &mut Context<'_>,
+        fire_at: impl FnOnce() -> u64,
+        node: NodeId,
+    ) {
         let mut events = w.events.borrow_mut();
-        match self.slot.and_then(|k| events.timers.get_mut(k as usize)) {
-            Some(slot) if slot.waker.is_some() => {
-                let waker = slot.waker.as_mut().expect("checked");
+        if let Some(slot) = self.slot.and_then(|k| events.timers.get_mut(k as usize)) {
+            if let Some(waker) = slot.waker.as_mut() {
                 if !waker.will_wake(cx.waker()) {
                     *waker = cx.waker().clone();
                 }
-            }
-            _ => {
-                if let Some(stale) = self.slot.take() {
-                    events.timers.try_remove(stale as usize);
-                }
-                self.slot = Some(events.add_timer(node, self.deadline.0, at, cx.waker().clone()));
+                return;
             }
         }
+        if let Some(stale) = self.slot.take() {
+            events.timers.try_remove(stale as usize);
+        }
+        self.slot = Some(events.add_timer(node, self.deadline.0, fire_at(), cx.waker().clone()));
     }
 }
 
@@ -95,11 +93,18 @@ impl Future for Sleep {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         context::with("sandtable::time::sleep", |w| {
-            if local_mono(w) >= this.deadline.0 {
+            let node = w
+                .current
+                .get()
+                .expect("sandtable::time::sleep must be awaited in a task of a simulated node");
+            let now = w.now.get();
+            let clock = &w.nodes.borrow()[node.index()].clock;
+            if clock.mono(now) >= this.deadline.0 {
                 this.cancel();
                 Poll::Ready(())
             } else {
-                this.register(w, cx);
+                let deadline = this.deadline.0;
+                this.register(w, cx, || clock.true_time_of(deadline, now), node);
                 Poll::Pending
             }
         })

@@ -167,3 +167,15 @@ fn dropping_the_sim_drops_pending_tasks() {
     assert_eq!(counts.polls.get(), 1);
     assert_eq!(counts.drops.get(), 1);
 }
+
+#[test]
+fn a_waker_called_from_another_thread_still_schedules_the_task() {
+    let sim = Sim::new(1);
+    let (tx, rx) = futures::channel::oneshot::channel::<u32>();
+    let client = sim.client("c", async move { rx.await.unwrap() });
+    sim.run_for(Duration::from_millis(1)).unwrap();
+    assert_eq!(client.output(), None);
+    std::thread::spawn(move || tx.send(5).unwrap()).join().unwrap();
+    sim.run().unwrap();
+    assert_eq!(client.output(), Some(5));
+}
