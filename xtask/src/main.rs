@@ -1,10 +1,15 @@
 //! Project automation: `cargo xtask <command>`.
+mod bench_peers;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
+        Some("bench-peers") => bench_peers::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask ci");
+            eprintln!(
+                "usage: cargo xtask ci | bench-peers [--runs N] [--memory-curve] [--no-write]"
+            );
             std::process::exit(2);
         }
     }

@@ -135,24 +135,22 @@ impl Nemesis {
 
     /// Protocol-aware isolation: `hook` picks the nodes to cut off (e.g. the current leader).
     pub fn isolate_target(
-        mut self,
+        self,
         name: &str,
         hook: impl Fn(&Handle) -> Vec<NodeId> + 'static,
     ) -> Self {
-        self.hooks.push((name.to_string(), Rc::new(hook)));
-        let i = self.hooks.len() - 1;
-        self.with(Kind::Isolate(i))
+        self.with_hook(name, Rc::new(hook), Kind::Isolate)
     }
 
     /// Protocol-aware crash: `hook` picks the nodes to crash; they restart after the fault.
-    pub fn crash_target(
-        mut self,
-        name: &str,
-        hook: impl Fn(&Handle) -> Vec<NodeId> + 'static,
-    ) -> Self {
-        self.hooks.push((name.to_string(), Rc::new(hook)));
+    pub fn crash_target(self, name: &str, hook: impl Fn(&Handle) -> Vec<NodeId> + 'static) -> Self {
+        self.with_hook(name, Rc::new(hook), Kind::CrashTarget)
+    }
+
+    fn with_hook(mut self, name: &str, hook: TargetHook, kind: fn(usize) -> Kind) -> Self {
+        self.hooks.push((name.to_string(), hook));
         let i = self.hooks.len() - 1;
-        self.with(Kind::CrashTarget(i))
+        self.with(kind(i))
     }
 
     /// Time between one fault's recovery and the next fault, uniform in `[min, max]`.

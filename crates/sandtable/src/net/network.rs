@@ -202,20 +202,7 @@ impl World {
                 tracing::debug!(target: "sandtable::net", packet = id, %src, %dst, ?cause, "dropped at send");
             }
             Verdict::Deliver { at, copy_at } => {
-                let copy = copy_at.map(|t| {
-                    net.count(from, to, |s| s.duplicated += 1);
-                    let p = Packet {
-                        id,
-                        src,
-                        dst,
-                        from,
-                        to,
-                        incarnation,
-                        payload: payload.clone(),
-                    };
-                    (t, net.insert(p))
-                });
-                let key = net.insert(Packet {
+                let packet = |payload| Packet {
                     id,
                     src,
                     dst,
@@ -223,7 +210,12 @@ impl World {
                     to,
                     incarnation,
                     payload,
+                };
+                let copy = copy_at.map(|t| {
+                    net.count(from, to, |s| s.duplicated += 1);
+                    (t, net.insert(packet(payload.clone())))
                 });
+                let key = net.insert(packet(payload));
                 drop(net);
                 self.mix(EventKind::Send, id);
                 let mut events = self.events.borrow_mut();

@@ -175,7 +175,9 @@ fn a_waker_called_from_another_thread_still_schedules_the_task() {
     let client = sim.client("c", async move { rx.await.unwrap() });
     sim.run_for(Duration::from_millis(1)).unwrap();
     assert_eq!(client.output(), None);
-    std::thread::spawn(move || tx.send(5).unwrap()).join().unwrap();
+    std::thread::spawn(move || tx.send(5).unwrap())
+        .join()
+        .unwrap();
     sim.run().unwrap();
     assert_eq!(client.output(), Some(5));
 }
