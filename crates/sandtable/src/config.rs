@@ -25,6 +25,10 @@ pub struct Config {
     pub seed: u64,
     /// Task selection policy.
     pub scheduling: Scheduling,
+    /// Random scheduling draws the next task uniformly among this many oldest ready tasks
+    /// (all of them when fewer are ready, the usual case). A bound keeps a queue of a million
+    /// ready tasks cache-friendly; `usize::MAX` makes every ready task equally likely.
+    pub schedule_window: usize,
     /// Livelock limit: polls allowed at one virtual instant before the run fails.
     pub max_polls_per_instant: u64,
     /// Runs that wait for clients fail once virtual time passes this.
@@ -48,6 +52,7 @@ impl Default for Config {
         Config {
             seed: 0,
             scheduling: Scheduling::Random,
+            schedule_window: 64,
             max_polls_per_instant: 50_000_000,
             time_limit: Duration::from_secs(24 * 3600),
             record_events: false,

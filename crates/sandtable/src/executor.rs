@@ -97,15 +97,23 @@ impl ReadyQueue {
         local
     }
 
-    /// Removes the runnable at `index` (0 = oldest); swap-removes so the cost is O(1).
-    pub(crate) fn take(&self, choose: impl FnOnce(usize) -> usize) -> Option<SimRunnable> {
+    /// Removes a runnable chosen at random among the oldest ones, in O(1).
+    ///
+    /// `choose(n)` picks among the `n` oldest runnables, `n` at most `window`: the chosen one
+    /// changes place with the oldest, which is then taken, so the window stays made of the
+    /// oldest tasks and a huge ready queue is walked from its (cache-warm) front.
+    pub(crate) fn take(
+        &self,
+        window: usize,
+        choose: impl FnOnce(usize) -> usize,
+    ) -> Option<SimRunnable> {
         let q = self.queue();
-        match q.len() {
+        match q.len().min(window) {
             0 => None,
             1 => q.pop_front(),
             n => {
-                let i = choose(n);
-                q.swap_remove_back(i)
+                q.swap(0, choose(n));
+                q.pop_front()
             }
         }
     }

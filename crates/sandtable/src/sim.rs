@@ -63,6 +63,18 @@ impl SimBuilder {
         self
     }
 
+    /// Random scheduling picks among this many oldest ready tasks (see
+    /// [`Config::schedule_window`]). Panics on 0.
+    #[track_caller]
+    pub fn schedule_window(mut self, window: usize) -> Self {
+        assert!(
+            window > 0,
+            "the scheduling window must hold at least one task"
+        );
+        self.config.schedule_window = window;
+        self
+    }
+
     /// The default model of every link.
     pub fn link(mut self, link: LinkConfig) -> Self {
         self.config.link = link;

@@ -48,6 +48,7 @@ pub(crate) struct World {
     pub nodes: RefCell<Vec<Node>>,
     /// Node names, apart from `nodes` so that log formatting never contends with a borrow.
     pub names: RefCell<Vec<Rc<str>>>,
+    name_index: RefCell<BTreeMap<Rc<str>, NodeId>>,
     pub net: RefCell<Network>,
     sched_rng: RefCell<ChaCha8Rng>,
     pub buggify_rng: RefCell<ChaCha8Rng>,
@@ -82,6 +83,7 @@ impl World {
             events: RefCell::default(),
             nodes: RefCell::default(),
             names: RefCell::default(),
+            name_index: RefCell::default(),
             net: RefCell::new(Network::new(config.link.clone(), stream(seed, "net", ""))),
             sched_rng: RefCell::new(stream(seed, "scheduler", "")),
             buggify_rng: RefCell::new(stream(seed, "buggify", "")),
@@ -187,9 +189,9 @@ impl World {
     /// Polls one ready task; false if none was ready.
     fn poll_one(self: &Rc<Self>) -> Result<bool, SimError> {
         let runnable = match self.config.scheduling {
-            Scheduling::Random => self
-                .ready
-                .take(|n| self.sched_rng.borrow_mut().random_range(0..n)),
+            Scheduling::Random => self.ready.take(self.config.schedule_window, |n| {
+                self.sched_rng.borrow_mut().random_range(0..n)
+            }),
             Scheduling::Fifo => self.ready.take_front(),
         };
         let Some(runnable) = runnable else {
@@ -363,11 +365,7 @@ impl World {
     }
 
     pub(crate) fn node_by_name(&self, name: &str) -> Option<NodeId> {
-        let names = self.names.borrow();
-        names
-            .iter()
-            .position(|n| &**n == name)
-            .map(|i| NodeId(i as u32))
+        self.name_index.borrow().get(name).copied()
     }
 
     pub(crate) fn add_node(
@@ -397,6 +395,7 @@ impl World {
             disk: Disk::new(DiskConfig::default(), stream(self.seed, "disk", &name)),
             restarts: 0,
         });
+        self.name_index.borrow_mut().insert(name.clone(), id);
         self.names.borrow_mut().push(name);
         id
     }

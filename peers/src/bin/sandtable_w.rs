@@ -11,8 +11,18 @@ use sandtable::prelude::*;
 use sandtable::SimBuilder;
 use sandtable_peers::*;
 
+/// `SANDTABLE_BENCH_FIFO=1` switches to FIFO scheduling (as tokio's and madsim's executors are
+/// closer to), to separate the cost of random scheduling from the rest.
 fn builder() -> SimBuilder {
-    Sim::builder().seed(SEED)
+    let mut b = Sim::builder().seed(SEED);
+    if let Some(w) = std::env::var("SANDTABLE_BENCH_WINDOW").ok().and_then(|w| w.parse().ok()) {
+        b = b.schedule_window(w);
+    }
+    if std::env::var_os("SANDTABLE_BENCH_FIFO").is_some() {
+        b.fifo()
+    } else {
+        b
+    }
 }
 
 fn fixed_link() -> LinkConfig {
