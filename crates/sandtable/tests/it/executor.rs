@@ -185,6 +185,12 @@ fn a_waker_called_from_another_thread_still_schedules_the_task() {
 #[test]
 fn a_scheduling_window_of_one_is_fifo_and_wider_windows_shuffle() {
     let fifo = interleaving(Sim::builder().fifo().build());
-    assert_eq!(interleaving(Sim::builder().seed(4).schedule_window(1).build()), fifo);
-    assert_ne!(interleaving(Sim::builder().seed(4).schedule_window(3).build()), fifo);
+    assert_eq!(
+        interleaving(Sim::builder().seed(4).schedule_window(1).build()),
+        fifo
+    );
+    assert_ne!(
+        interleaving(Sim::builder().seed(4).schedule_window(3).build()),
+        fifo
+    );
 }
