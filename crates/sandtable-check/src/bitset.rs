@@ -14,7 +14,11 @@ pub(crate) struct Bitset {
 impl Bitset {
     /// An empty set over `n` elements.
     pub(crate) fn new(n: usize) -> Bitset {
-        Bitset { words: vec![0; n.div_ceil(64)], lo: 0, hi: 0 }
+        Bitset {
+            words: vec![0; n.div_ceil(64)],
+            lo: 0,
+            hi: 0,
+        }
     }
 
     /// Adds `i`, which must be absent.

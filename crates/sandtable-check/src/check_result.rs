@@ -49,6 +49,8 @@ pub struct PartitionResult {
     pub verdict: Option<Verdict>,
     /// Search steps spent.
     pub steps: u64,
+    /// Distinct configurations (linearized set, state) memoised.
+    pub configurations: usize,
 }
 
 /// The result of [`check`](crate::check).
@@ -86,7 +88,7 @@ impl CheckResult {
 
     /// A self-contained HTML report (inline CSS and SVG; no network).
     pub fn to_html(&self) -> String {
-        crate::html::report(&[("history", self)])
+        crate::html_report(&[("history", self)])
     }
 
     /// The keys whose partitions ran out of budget.
@@ -118,7 +120,11 @@ impl fmt::Display for CheckResult {
                     keys.join(", ")
                 )
             }
-            (v, _) => writeln!(f, "{v} ({} model, {} ops, {} keys)", self.model, self.ops, self.keys),
+            (v, _) => writeln!(
+                f,
+                "{v} ({} model, {} ops, {} keys)",
+                self.model, self.ops, self.keys
+            ),
         }
     }
 }

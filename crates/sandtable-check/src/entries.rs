@@ -14,7 +14,7 @@ struct Node {
 
 /// The remaining events in history order. Node 0 is a sentinel head.
 /// Operations with unknown outcome have a call node but no return node: their
-/// return point is +infinity.
+/// return point is +infinity. An operation not kept has neither.
 #[derive(Debug, Clone)]
 pub(crate) struct Entries {
     nodes: Vec<Node>,
@@ -32,10 +32,11 @@ pub(crate) struct Interval {
 }
 
 impl Entries {
-    /// Builds the list for operations `0..intervals.len()`.
-    pub(crate) fn new(intervals: &[Interval]) -> Entries {
+    /// Builds the list for the operations `keep` selects among
+    /// `0..intervals.len()`.
+    pub(crate) fn new(intervals: &[Interval], keep: impl Fn(usize) -> bool) -> Entries {
         let mut events: Vec<(usize, u32, bool)> = Vec::with_capacity(intervals.len() * 2);
-        for (op, iv) in intervals.iter().enumerate() {
+        for (op, iv) in intervals.iter().enumerate().filter(|(op, _)| keep(*op)) {
             events.push((iv.call, op as u32, true));
             if let Some(r) = iv.ret {
                 events.push((r, op as u32, false));
@@ -44,13 +45,23 @@ impl Entries {
         events.sort_unstable_by_key(|e| e.0);
         let n = events.len();
         let mut nodes = Vec::with_capacity(n + 1);
-        nodes.push(Node { prev: NIL, next: if n == 0 { NIL } else { 1 }, op: NIL, is_call: false });
+        nodes.push(Node {
+            prev: NIL,
+            next: if n == 0 { NIL } else { 1 },
+            op: NIL,
+            is_call: false,
+        });
         let mut call = vec![NIL; intervals.len()];
         let mut ret = vec![NIL; intervals.len()];
         for (i, &(_, op, is_call)) in events.iter().enumerate() {
             let id = i as u32 + 1;
             let next = if i + 1 == n { NIL } else { id + 1 };
-            nodes.push(Node { prev: id - 1, next, op, is_call });
+            nodes.push(Node {
+                prev: id - 1,
+                next,
+                op,
+                is_call,
+            });
             if is_call {
                 call[op as usize] = id;
             } else {
@@ -77,12 +88,6 @@ impl Entries {
     pub(crate) fn get(&self, node: u32) -> (u32, bool) {
         let n = &self.nodes[node as usize];
         (n.op, n.is_call)
-    }
-
-    /// The call node of `op`.
-    #[inline]
-    pub(crate) fn call_of(&self, op: u32) -> u32 {
-        self.call[op as usize]
     }
 
     /// Removes `op`'s call and return nodes.
@@ -139,13 +144,22 @@ mod tests {
     #[test]
     fn lift_and_unlift() {
         let ivs = [
-            Interval { call: 0, ret: Some(2) },
+            Interval {
+                call: 0,
+                ret: Some(2),
+            },
             Interval { call: 1, ret: None },
-            Interval { call: 3, ret: Some(4) },
+            Interval {
+                call: 3,
+                ret: Some(4),
+            },
         ];
-        let mut e = Entries::new(&ivs);
+        let mut e = Entries::new(&ivs, |_| true);
         let all = walk(&e);
-        assert_eq!(all, vec![(0, true), (1, true), (0, false), (2, true), (2, false)]);
+        assert_eq!(
+            all,
+            vec![(0, true), (1, true), (0, false), (2, true), (2, false)]
+        );
         e.lift(0);
         assert_eq!(walk(&e), vec![(1, true), (2, true), (2, false)]);
         e.lift(1);

@@ -84,7 +84,13 @@ impl fmt::Display for Explanation {
             writeln!(f, "  ... {} earlier ops", first + skip)?;
         }
         for (i, step) in self.prefix.iter().enumerate().skip(skip) {
-            writeln!(f, "  {}. {} => state {}", first + i + 1, step.op, step.state)?;
+            writeln!(
+                f,
+                "  {}. {} => state {}",
+                first + i + 1,
+                step.op,
+                step.state
+            )?;
         }
         if self.prefix_len == 0 {
             writeln!(f, "  (none)")?;
@@ -127,14 +133,20 @@ pub(crate) fn explain<M: Model>(cx: &Context<'_, M>, deepest: &[u32]) -> Explana
             .expect("the deepest prefix replays");
         if i >= keep_from {
             let op = cx.ops[cx.ids[local as usize]].clone();
-            prefix.push(Linearized { op, state: model.describe(&state, cx.values) });
+            prefix.push(Linearized {
+                op,
+                state: model.describe(&state, cx.values),
+            });
         }
     }
     let deadline = first_return(cx, &placed);
     let bound = cx.problem.intervals[deadline].ret.unwrap_or(usize::MAX);
     let blocked = (0..cx.ids.len())
         .filter(|&l| !placed[l] && cx.problem.intervals[l].call < bound)
-        .map(|l| Blocked { op: cx.ops[cx.ids[l]].clone(), reason: reason(cx, &state, l) })
+        .map(|l| Blocked {
+            op: cx.ops[cx.ids[l]].clone(),
+            reason: reason(cx, &state, l),
+        })
         .collect();
     Explanation {
         model: model.name().to_string(),

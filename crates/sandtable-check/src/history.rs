@@ -31,7 +31,8 @@ impl History {
     pub fn from_jsonl<R: Read>(reader: R) -> Result<History, ParseError> {
         let mut events = Vec::new();
         for (i, line) in BufReader::new(reader).lines().enumerate() {
-            let line = line.map_err(|e| ParseError::new(i + 1, ParseErrorKind::Io(e.to_string())))?;
+            let line =
+                line.map_err(|e| ParseError::new(i + 1, ParseErrorKind::Io(e.to_string())))?;
             if let Some(event) = parse_line(&line, i + 1)? {
                 events.push(event);
             }
@@ -56,7 +57,8 @@ impl History {
     /// The history as a JSON Lines string.
     pub fn to_jsonl_string(&self) -> String {
         let mut out = Vec::new();
-        self.to_jsonl(&mut out).expect("writing to a Vec cannot fail");
+        self.to_jsonl(&mut out)
+            .expect("writing to a Vec cannot fail");
         String::from_utf8(out).expect("JSON is UTF-8")
     }
 
@@ -106,8 +108,9 @@ fn parse_line(line: &str, n: usize) -> Result<Option<Event>, ParseError> {
     };
     let kind = match obj.get("type") {
         None => return Err(err(ParseErrorKind::MissingField("type"))),
-        Some(serde_json::Value::String(t)) => EventType::parse(t)
-            .ok_or_else(|| err(ParseErrorKind::UnknownType(t.clone())))?,
+        Some(serde_json::Value::String(t)) => {
+            EventType::parse(t).ok_or_else(|| err(ParseErrorKind::UnknownType(t.clone())))?
+        }
         Some(other) => return Err(err(ParseErrorKind::UnknownType(other.to_string()))),
     };
     let f = match obj.get("f") {
@@ -122,7 +125,10 @@ fn parse_line(line: &str, n: usize) -> Result<Option<Event>, ParseError> {
     };
     let value_field = |field: &'static str| -> Result<Option<Value>, ParseError> {
         obj.get(field)
-            .map(|v| Value::from_json(v).map_err(|message| err(ParseErrorKind::BadField { field, message })))
+            .map(|v| {
+                Value::from_json(v)
+                    .map_err(|message| err(ParseErrorKind::BadField { field, message }))
+            })
             .transpose()
     };
     let key = value_field("key")?.filter(|k| !k.is_null());
@@ -136,7 +142,15 @@ fn parse_line(line: &str, n: usize) -> Result<Option<Event>, ParseError> {
             })
         })?),
     };
-    Ok(Some(Event { process, kind, f, key, value, time, line: Some(n) }))
+    Ok(Some(Event {
+        process,
+        kind,
+        f,
+        key,
+        value,
+        time,
+        line: Some(n),
+    }))
 }
 
 fn kind_of(v: &serde_json::Value) -> &'static str {
@@ -262,11 +276,23 @@ mod tests {
         let e = parse("{\"process\":0,\"type\":\"begin\",\"f\":\"read\"}").unwrap_err();
         assert!(matches!(e.kind, ParseErrorKind::UnknownType(_)));
         let two = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}";
-        assert!(matches!(parse(two).unwrap_err().kind, ParseErrorKind::TwoInFlight { pending_line: 1, .. }));
+        assert!(matches!(
+            parse(two).unwrap_err().kind,
+            ParseErrorKind::TwoInFlight {
+                pending_line: 1,
+                ..
+            }
+        ));
         let mismatch = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"write\"}";
-        assert!(matches!(parse(mismatch).unwrap_err().kind, ParseErrorKind::FMismatch { .. }));
+        assert!(matches!(
+            parse(mismatch).unwrap_err().kind,
+            ParseErrorKind::FMismatch { .. }
+        ));
         let float = "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1.5}";
-        assert!(matches!(parse(float).unwrap_err().kind, ParseErrorKind::BadField { field: "value", .. }));
+        assert!(matches!(
+            parse(float).unwrap_err().kind,
+            ParseErrorKind::BadField { field: "value", .. }
+        ));
     }
 
     #[test]

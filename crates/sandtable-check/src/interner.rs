@@ -26,7 +26,10 @@ impl Interner {
     pub fn new() -> Interner {
         let mut ids = FxHashMap::default();
         ids.insert(Value::Null, Interner::NULL);
-        Interner { ids, values: vec![Value::Null] }
+        Interner {
+            ids,
+            values: vec![Value::Null],
+        }
     }
 
     /// The id of `value`, assigning a new one if unseen.

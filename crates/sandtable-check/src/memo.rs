@@ -1,4 +1,5 @@
-//! [`Memo`]: Lowe's cache of visited (linearized set, model state) configurations.
+//! [`Memo`]: Lowe's cache of visited configurations, with subsumption for
+//! operations of unknown outcome.
 
 use std::hash::{Hash, Hasher};
 
@@ -7,54 +8,122 @@ use rustc_hash::FxHasher;
 
 use crate::bitset::Bitset;
 
-struct Entry<S> {
-    hash: u64,
-    state: S,
+/// A bitset window stored in the arena: words before `lo` are all ones.
+#[derive(Clone, Copy)]
+struct Window {
     lo: u32,
     start: u32,
     len: u32,
 }
 
-/// A set of configurations. Bitset windows live in one arena so an entry
-/// costs a few words plus its (usually one- or two-word) window.
+/// All configurations seen with one `ok` set and one state, as the `info`
+/// sets they were reached with.
+struct Entry<S> {
+    hash: u64,
+    state: S,
+    ok: Window,
+    infos: Vec<Window>,
+}
+
+/// A set of configurations (`ok` ops linearized, `info` ops linearized,
+/// model state). Bitset windows live in one arena.
+///
+/// A configuration is *subsumed* by a visited one with the same `ok` set and
+/// state whose `info` set is a subset of its own: every way to finish from
+/// the former also finishes from the latter (unused `info` operations are
+/// optional and available at any later point), so it need not be explored.
 pub(crate) struct Memo<S> {
     table: HashTable<Entry<S>>,
     arena: Vec<u64>,
+    configurations: usize,
 }
 
 impl<S: Eq + Hash + Clone> Memo<S> {
     pub(crate) fn new() -> Memo<S> {
-        Memo { table: HashTable::new(), arena: Vec::new() }
+        Memo {
+            table: HashTable::new(),
+            arena: Vec::new(),
+            configurations: 0,
+        }
     }
 
-    /// Inserts `(set, state)`; returns `false` if it was already present.
-    /// `zobrist` is an incrementally maintained hash of `set`.
-    pub(crate) fn insert(&mut self, set: &Bitset, zobrist: u64, state: &S) -> bool {
+    /// Records `(ok, info, state)`; returns `false` if it is subsumed by a
+    /// configuration already recorded. `ok_hash` hashes the `ok` set.
+    pub(crate) fn insert(&mut self, ok: &Bitset, info: &Bitset, ok_hash: u64, state: &S) -> bool {
         let mut h = FxHasher::default();
         state.hash(&mut h);
-        zobrist.hash(&mut h);
+        ok_hash.hash(&mut h);
         let hash = h.finish();
-        let (lo, window) = (set.lo() as u32, set.window());
-        let arena = &self.arena;
-        let eq = |e: &Entry<S>| {
-            e.hash == hash
-                && e.lo == lo
-                && e.state == *state
-                && arena[e.start as usize..(e.start + e.len) as usize] == *window
+        let (lo, window) = (ok.lo() as u32, ok.window());
+        let Memo {
+            table,
+            arena,
+            configurations,
+        } = self;
+        let same = |e: &Entry<S>| {
+            e.hash == hash && e.ok.lo == lo && e.state == *state && words(arena, e.ok) == window
         };
-        if self.table.find(hash, eq).is_some() {
-            return false;
+        if let Some(entry) = table.find_mut(hash, same) {
+            if entry.infos.iter().any(|w| subset(arena, *w, info)) {
+                return false;
+            }
+            entry.infos.push(store(arena, info));
+        } else {
+            let entry = Entry {
+                hash,
+                state: state.clone(),
+                ok: store(arena, ok),
+                infos: vec![store(arena, info)],
+            };
+            table.insert_unique(hash, entry, |e| e.hash);
         }
-        let start = u32::try_from(self.arena.len()).expect("memo arena below 2^32 words");
-        self.arena.extend_from_slice(window);
-        let entry = Entry { hash, state: state.clone(), lo, start, len: window.len() as u32 };
-        self.table.insert_unique(hash, entry, |e| e.hash);
+        *configurations += 1;
         true
     }
 
     /// Number of configurations stored.
     pub(crate) fn len(&self) -> usize {
-        self.table.len()
+        self.configurations
+    }
+
+    /// Approximate heap use in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.arena.capacity() * 8
+            + self.table.capacity() * (std::mem::size_of::<Entry<S>>() + 1)
+            + self.configurations * std::mem::size_of::<Window>()
+    }
+}
+
+fn store(arena: &mut Vec<u64>, set: &Bitset) -> Window {
+    let start = u32::try_from(arena.len()).expect("memo arena below 2^32 words");
+    arena.extend_from_slice(set.window());
+    Window {
+        lo: set.lo() as u32,
+        start,
+        len: set.window().len() as u32,
+    }
+}
+
+fn words(arena: &[u64], w: Window) -> &[u64] {
+    &arena[w.start as usize..(w.start + w.len) as usize]
+}
+
+/// Whether the stored set `w` is a subset of `set`.
+fn subset(arena: &[u64], w: Window, set: &Bitset) -> bool {
+    let stored = words(arena, w);
+    let end = (w.lo as usize + stored.len()).max(set.lo() + set.window().len());
+    (0..end).all(|i| {
+        let a = word(w.lo as usize, stored, i);
+        let b = word(set.lo(), set.window(), i);
+        a & !b == 0
+    })
+}
+
+fn word(lo: usize, window: &[u64], i: usize) -> u64 {
+    if i < lo {
+        u64::MAX
+    } else {
+        window.get(i - lo).copied().unwrap_or(0)
     }
 }
 
@@ -71,14 +140,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dedups_configurations() {
+    fn dedups_and_subsumes() {
         let mut m = Memo::new();
-        let mut b = Bitset::new(10);
-        assert!(m.insert(&b, 0, &1u32));
-        assert!(!m.insert(&b, 0, &1u32));
-        assert!(m.insert(&b, 0, &2u32));
-        b.insert(3);
-        assert!(m.insert(&b, zobrist_key(3), &1u32));
-        assert_eq!(m.len(), 3);
+        let mut ok = Bitset::new(10);
+        let mut info = Bitset::new(100);
+        assert!(m.insert(&ok, &info, 0, &1u32));
+        assert!(!m.insert(&ok, &info, 0, &1u32));
+        assert!(m.insert(&ok, &info, 0, &2u32));
+        info.insert(70);
+        assert!(
+            !m.insert(&ok, &info, 0, &1u32),
+            "a superset of info ops is subsumed"
+        );
+        ok.insert(3);
+        assert!(m.insert(&ok, &info, zobrist_key(3), &1u32));
+        info.remove(70);
+        assert!(
+            m.insert(&ok, &info, zobrist_key(3), &1u32),
+            "a subset is new"
+        );
+        assert_eq!(m.len(), 4);
     }
 }

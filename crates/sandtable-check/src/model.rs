@@ -20,7 +20,9 @@ pub struct ShapeError {
 impl ShapeError {
     /// A new shape error.
     pub fn new(message: impl Into<String>) -> ShapeError {
-        ShapeError { message: message.into() }
+        ShapeError {
+            message: message.into(),
+        }
     }
 }
 
@@ -49,8 +51,9 @@ pub struct Partition {
 pub trait Model: Sync {
     /// The object's state.
     type State: Clone + Eq + Hash + Send + Debug;
-    /// A compiled operation (with its outcome).
-    type Input: Send + Sync + Debug;
+    /// A compiled operation (with its outcome). Equal inputs must behave
+    /// identically in [`step`](Model::step).
+    type Input: Eq + Hash + Send + Sync + Debug;
 
     /// The model's name, e.g. `cas-register`.
     fn name(&self) -> &str;
@@ -72,9 +75,21 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether the operation never changes the state, in any state (e.g. an
+    /// `ok` read). The search places such an operation as soon as it fits,
+    /// without trying other orders, which is sound only if this holds.
+    /// Default: `false`.
+    fn is_read_only(&self, input: &Self::Input) -> bool {
+        let _ = input;
+        false
+    }
+
     /// Splits the operations into independent groups. Default: one group.
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
-        vec![Partition { key: None, ops: ops.iter().map(|op| op.id).collect() }]
+        vec![Partition {
+            key: None,
+            ops: ops.iter().map(|op| op.id).collect(),
+        }]
     }
 
     /// Describes a state for people, e.g. `1` or `[1, 2]`.
@@ -84,7 +99,10 @@ pub trait Model: Sync {
     /// [`step`](Model::step) returned `None`).
     fn why_not(&self, state: &Self::State, input: &Self::Input, values: &Interner) -> String {
         let _ = input;
-        format!("it is impossible when the model state is {}", self.describe(state, values))
+        format!(
+            "it is impossible when the model state is {}",
+            self.describe(state, values)
+        )
     }
 }
 
@@ -97,6 +115,9 @@ pub fn partition_by_key(ops: &[Op]) -> Vec<Partition> {
     }
     groups
         .into_iter()
-        .map(|(key, ops)| Partition { key: key.cloned(), ops })
+        .map(|(key, ops)| Partition {
+            key: key.cloned(),
+            ops,
+        })
         .collect()
 }

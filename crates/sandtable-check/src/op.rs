@@ -66,11 +66,13 @@ impl Op {
             s.push_str(&format!(" {k}"));
         }
         if !self.input.is_null() {
-            s.push_str(&format!(" {}", Json(&self.input)));
+            s.push_str(&format!(" {}", &self.input));
         }
         match (self.status, &self.output) {
-            (OpStatus::Ok, Some(out)) if self.input.is_null() || (!out.is_null() && *out != self.input) => {
-                s.push_str(&format!(" -> {}", Json(out)));
+            (OpStatus::Ok, Some(out))
+                if self.input.is_null() || (!out.is_null() && *out != self.input) =>
+            {
+                s.push_str(&format!(" -> {}", out));
             }
             (OpStatus::Ok, _) => {}
             (OpStatus::Fail, _) => s.push_str(" -> fail"),
@@ -102,14 +104,5 @@ impl fmt::Display for Op {
             self.summary(),
             self.location()
         )
-    }
-}
-
-/// Displays a value as JSON (strings quoted only inside lists).
-struct Json<'a>(&'a Value);
-
-impl fmt::Display for Json<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.0, f)
     }
 }

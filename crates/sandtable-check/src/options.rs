@@ -14,6 +14,9 @@ pub struct CheckOptions {
     pub max_steps: Option<u64>,
     /// Maximum wall-clock time for the whole check (`None`: unlimited).
     pub max_time: Option<Duration>,
+    /// Maximum memory for the search's cache of visited configurations,
+    /// in bytes, per partition (`None`: unlimited). Deterministic.
+    pub max_memory: Option<usize>,
     /// Worker threads for checking partitions in parallel (at least 1).
     pub threads: usize,
 }
@@ -22,6 +25,9 @@ impl CheckOptions {
     /// The default step budget per partition: a few seconds to a minute of
     /// search, depending on the model.
     pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
+
+    /// The default memory budget per partition: 4 GiB.
+    pub const DEFAULT_MAX_MEMORY: usize = 4 << 30;
 
     /// Sets the per-partition step budget.
     pub fn budget_steps(mut self, steps: u64) -> CheckOptions {
@@ -35,10 +41,17 @@ impl CheckOptions {
         self
     }
 
-    /// Removes both budgets.
+    /// Sets the per-partition memory budget in bytes.
+    pub fn budget_memory(mut self, bytes: usize) -> CheckOptions {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    /// Removes all budgets.
     pub fn unlimited(mut self) -> CheckOptions {
         self.max_steps = None;
         self.max_time = None;
+        self.max_memory = None;
         self
     }
 
@@ -51,13 +64,15 @@ impl CheckOptions {
 }
 
 impl Default for CheckOptions {
-    /// [`DEFAULT_MAX_STEPS`](Self::DEFAULT_MAX_STEPS), no time limit, and
+    /// [`DEFAULT_MAX_STEPS`](Self::DEFAULT_MAX_STEPS),
+    /// [`DEFAULT_MAX_MEMORY`](Self::DEFAULT_MAX_MEMORY), no time limit, and
     /// one thread per core (at most 8).
     fn default() -> CheckOptions {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         CheckOptions {
             max_steps: Some(CheckOptions::DEFAULT_MAX_STEPS),
             max_time: None,
+            max_memory: Some(CheckOptions::DEFAULT_MAX_MEMORY),
             threads: cores.min(8),
         }
     }

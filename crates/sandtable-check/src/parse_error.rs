@@ -58,7 +58,9 @@ pub enum ParseErrorKind {
         pending_line: usize,
     },
     /// A completion whose `f` differs from its invocation's.
-    #[error("completion has f {got:?} but the invocation at line {invoke_line} has f {expected:?}")]
+    #[error(
+        "completion has f {got:?} but the invocation at line {invoke_line} has f {expected:?}"
+    )]
     FMismatch {
         /// The invocation's f.
         expected: String,

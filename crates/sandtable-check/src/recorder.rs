@@ -39,7 +39,9 @@ impl Recorder {
     }
 
     fn log(&self) -> MutexGuard<'_, Log> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records an invocation and returns the token to complete it with.
@@ -92,7 +94,10 @@ impl Recorder {
         let mut log = self.log();
         let invoke = log.events[id.0].clone();
         if log.in_flight.get(&invoke.process) != Some(&id.0) {
-            panic!("Recorder: operation {id:?} ({:?}) was already completed", invoke.f);
+            panic!(
+                "Recorder: operation {id:?} ({:?}) was already completed",
+                invoke.f
+            );
         }
         log.in_flight.remove(&invoke.process);
         log.events.push(Event {

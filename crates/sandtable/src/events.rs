@@ -310,7 +310,7 @@ mod tests {
             let k = h.last + ((x >> 20) as u128 % 1000) * 1000 + all.len() as u128;
             all.push(k);
             h.push(k);
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 all.sort_unstable();
                 assert_eq!(h.pop(), Some(all.remove(0)));
             }

@@ -3,7 +3,9 @@
 //! `sandtable::trace::init()` installs it with `RUST_LOG` filtering; `SimFormat` can be used
 //! in your own subscriber stack.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -59,25 +61,98 @@ where
     }
 }
 
-/// Installs a global subscriber with [`SimFormat`] writing to stderr, filtered by `RUST_LOG`
-/// (default `warn`). Returns false if a global subscriber was already set.
-pub fn init() -> bool {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+thread_local! {
+    /// The capture buffer of this thread, while `capture` runs.
+    static CAPTURE: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+}
+
+fn capturing() -> bool {
+    CAPTURE.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+}
+
+/// Writes into the current thread's capture buffer (if any).
+struct CaptureWriter;
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let _ = CAPTURE.try_with(|c| c.borrow_mut().as_mut().map(|buf| buf.extend_from_slice(b)));
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The subscriber Sandtable installs globally: stderr filtered by `RUST_LOG` (default `warn`),
+/// and a capture layer that records debug-level events of the threads inside [`capture`].
+/// A per-event filter (not per-thread subscribers) makes capture reliable while many test
+/// threads log at once.
+fn subscriber(test_writer: bool) -> impl Subscriber + Send + Sync {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::Layer;
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let stderr = tracing_subscriber::fmt::layer().event_format(SimFormat);
+    let stderr = if test_writer {
+        stderr
+            .with_writer(tracing_subscriber::fmt::TestWriter::new)
+            .boxed()
+    } else {
+        stderr.with_writer(std::io::stderr).boxed()
+    };
+    let capture = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
         .event_format(SimFormat)
-        .with_writer(std::io::stderr)
-        .try_init()
-        .is_ok()
+        .with_writer(|| CaptureWriter)
+        .with_filter(
+            // A dynamic filter: its answer depends on the thread, so it must not be cached
+            // per call site (a plain `filter_fn` would be).
+            tracing_subscriber::filter::dynamic_filter_fn(|meta, _| {
+                *meta.level() <= tracing::Level::DEBUG && capturing()
+            })
+            // Without a hint the global level would be capped by the stderr filter's.
+            .with_max_level_hint(tracing::level_filters::LevelFilter::DEBUG),
+        );
+    tracing_subscriber::registry()
+        .with(stderr.with_filter(env))
+        .with(capture)
+}
+
+/// Runs `f` and returns the debug-level log lines it produced on this thread. Installs
+/// Sandtable's global subscriber if no global subscriber is set yet; if another one is, falls
+/// back to a subscriber scoped to this thread.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (String, R) {
+    install(true);
+    let previous = CAPTURE.with(|c| c.borrow_mut().replace(Vec::new()));
+    let result = if INSTALLED.load(Ordering::Acquire) {
+        f()
+    } else {
+        tracing::subscriber::with_default(subscriber(true), f)
+    };
+    let text = CAPTURE
+        .with(|c| std::mem::replace(&mut *c.borrow_mut(), previous))
+        .unwrap_or_default();
+    (String::from_utf8_lossy(&text).into_owned(), result)
+}
+
+/// Whether Sandtable's subscriber is the global default.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+fn install(test_writer: bool) -> bool {
+    let ok = tracing::subscriber::set_global_default(subscriber(test_writer)).is_ok();
+    if ok {
+        INSTALLED.store(true, Ordering::Release);
+    }
+    ok
+}
+
+/// Installs a global subscriber with [`SimFormat`] writing to stderr, filtered by `RUST_LOG`
+/// (default `warn`), which also serves [`capture`]. Returns false if a global subscriber was
+/// already set.
+pub fn init() -> bool {
+    install(false)
 }
 
 /// Like [`init`] but writing through the test harness's capture (for `#[test]`s).
 pub fn init_for_tests() -> bool {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .event_format(SimFormat)
-        .with_test_writer()
-        .try_init()
-        .is_ok()
+    install(true)
 }

@@ -1,1 +1,10 @@
-//! Integration tests.
+//! Integration tests for sandtable-check (one binary).
+
+mod brute;
+mod cases;
+mod cli;
+mod explain;
+mod html;
+mod props;
+mod randhist;
+mod support;

@@ -67,7 +67,7 @@ pub(crate) fn read_regressions(path: &Path) -> Vec<u64> {
     text.lines()
         .filter_map(|l| l.split('#').next())
         .filter_map(|l| l.trim().strip_prefix("seed "))
-        .filter_map(|s| crate::config::parse_seed(s))
+        .filter_map(crate::config::parse_seed)
         .collect()
 }
 

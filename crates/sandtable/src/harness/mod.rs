@@ -10,13 +10,11 @@ use std::error::Error;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 pub use config::{CheckConfig, HarnessEnvError, DEFAULT_SEEDS};
 
 use crate::first_divergence;
 use crate::sim::{Sim, SimBuilder};
-use crate::trace::SimFormat;
 use sandtable_check::{CheckResult, Recorder};
 
 /// A boxed error from a test body: anything `?` can produce.
@@ -310,35 +308,7 @@ where
     F: Fn(&Sim) -> Result<(), E>,
     E: Into<BoxError>,
 {
-    let buf = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let writer = buf.clone();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .event_format(SimFormat)
-        .with_writer(move || SharedBuf(writer.clone()))
-        .finish();
-    let outcome =
-        tracing::subscriber::with_default(subscriber, || run_one(config, seed, false, body));
-    let text = String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
-    (text, outcome)
-}
-
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    crate::trace::capture(|| run_one(config, seed, false, body))
 }
 
 /// The command that reruns `seed`: `cargo test ... -- <test> --exact` from a test binary,

@@ -20,7 +20,7 @@ fn flaky(sim: &Sim) -> Result<(), sandtable::BoxError> {
         sleep(Duration::from_millis(sandtable::rand::random_range(1..100))).await;
     });
     sim.run_for(Duration::from_secs(1))?;
-    if sim.seed() % 7 == 0 && sim.seed() > 0 {
+    if sim.seed().is_multiple_of(7) && sim.seed() > 0 {
         return Err(format!("seed {} is unlucky", sim.seed()).into());
     }
     Ok(())

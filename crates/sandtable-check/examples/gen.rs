@@ -1,0 +1,27 @@
+//! Writes a generated linearizable history as JSONL to stdout.
+//!
+//! `cargo run --release -p sandtable-check --example gen -- register PROCESSES OPS [SEED]`
+//! `cargo run --release -p sandtable-check --example gen -- etcd PROCESSES OPS KEYS [SEED]`
+
+use sandtable_check::gen::{register_history, RegisterSpec};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num = |i: usize, default: u64| {
+        args.get(i)
+            .map_or(default, |s| s.parse().expect("a number"))
+    };
+    let spec = match args.first().map(String::as_str) {
+        Some("etcd") => RegisterSpec::etcd_like(
+            num(1, 20) as usize,
+            num(2, 5000) as usize,
+            num(3, 8) as usize,
+            num(4, 1),
+        ),
+        _ => RegisterSpec::register(num(1, 10) as usize, num(2, 1000) as usize, num(3, 1)),
+    };
+    let out = std::io::stdout().lock();
+    register_history(&spec)
+        .to_jsonl(std::io::BufWriter::new(out))
+        .expect("stdout");
+}

@@ -1,0 +1,93 @@
+//! [`KvAppend`]: a string key-value store with get, put and append.
+
+use std::sync::Arc;
+
+use crate::model::partition_by_key;
+use crate::models::shape::{read_value, unknown_f};
+use crate::{Interner, Model, Op, Partition, ShapeError, Value};
+
+/// A compiled key-value operation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KvAppendOp {
+    /// A get that returned this string.
+    Get(Arc<str>),
+    /// A get with unknown outcome.
+    UnknownGet,
+    /// Replace the value.
+    Put(Arc<str>),
+    /// Append to the value.
+    Append(Arc<str>),
+}
+
+/// A string value per key, `""` initially (like the MIT 6.824 key-value
+/// lab): `get` (`ok` value = the string read; `null` reads as `""`), `put`
+/// and `append` (value = the string). Partitioned per key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KvAppend;
+
+fn string(v: &Value, what: &str) -> Result<Arc<str>, ShapeError> {
+    match v {
+        Value::Null => Ok(Arc::from("")),
+        Value::Str(s) => Ok(Arc::from(s.as_str())),
+        other => Err(ShapeError::new(format!(
+            "{what} must be a string, found {other}"
+        ))),
+    }
+}
+
+impl Model for KvAppend {
+    type State = Arc<str>;
+    type Input = KvAppendOp;
+
+    fn name(&self) -> &str {
+        "kv-append"
+    }
+
+    fn init(&self) -> Arc<str> {
+        Arc::from("")
+    }
+
+    fn prepare(&self, op: &Op, _: &mut Interner) -> Result<KvAppendOp, ShapeError> {
+        match op.f.as_str() {
+            "get" => match read_value(op) {
+                None => Ok(KvAppendOp::UnknownGet),
+                Some(v) => Ok(KvAppendOp::Get(string(v, "get value")?)),
+            },
+            "put" => Ok(KvAppendOp::Put(string(op.written(), "put value")?)),
+            "append" => Ok(KvAppendOp::Append(string(op.written(), "append value")?)),
+            _ => Err(unknown_f("kv-append", op, "get, put or append")),
+        }
+    }
+
+    fn step(&self, state: &Arc<str>, input: &KvAppendOp) -> Option<Arc<str>> {
+        match input {
+            KvAppendOp::Get(v) => (v == state).then(|| state.clone()),
+            KvAppendOp::UnknownGet => Some(state.clone()),
+            KvAppendOp::Put(v) => Some(v.clone()),
+            KvAppendOp::Append(v) => Some(Arc::from(format!("{state}{v}"))),
+        }
+    }
+
+    fn is_noop(&self, input: &KvAppendOp) -> bool {
+        *input == KvAppendOp::UnknownGet
+    }
+
+    fn is_read_only(&self, input: &KvAppendOp) -> bool {
+        matches!(input, KvAppendOp::Get(_) | KvAppendOp::UnknownGet)
+    }
+
+    fn partition(&self, ops: &[Op]) -> Vec<Partition> {
+        partition_by_key(ops)
+    }
+
+    fn describe(&self, state: &Arc<str>, _: &Interner) -> String {
+        format!("{state:?}")
+    }
+
+    fn why_not(&self, state: &Arc<str>, input: &KvAppendOp, _: &Interner) -> String {
+        match input {
+            KvAppendOp::Get(v) => format!("model value is {state:?}, but the get returned {v:?}"),
+            _ => format!("model value is {state:?}"),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The `sandtable-check` binary: verdicts, exit codes, JSON, HTML, stdin.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sandtable-check"))
+}
+
+fn file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sandtable-check-it-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const GOOD: &str = r#"{"process":0,"type":"invoke","f":"write","key":"x","value":1}
+{"process":0,"type":"ok","f":"write","key":"x","value":1}
+{"process":1,"type":"invoke","f":"read","key":"x","value":null}
+{"process":1,"type":"ok","f":"read","key":"x","value":1}
+"#;
+
+const BAD: &str = r#"{"process":0,"type":"invoke","f":"write","key":"x","value":1}
+{"process":0,"type":"ok","f":"write","key":"x","value":1}
+{"process":1,"type":"invoke","f":"read","key":"x","value":null}
+{"process":1,"type":"ok","f":"read","key":"x","value":2}
+"#;
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+#[test]
+fn exit_codes() {
+    let good = file("good.jsonl", GOOD);
+    let bad = file("bad.jsonl", BAD);
+    let broken = file(
+        "broken.jsonl",
+        "{\"process\":0,\"type\":\"ok\",\"f\":\"read\"}\n",
+    );
+    let g = good.to_str().unwrap();
+    assert_eq!(code(&run(&["--model", "cas-register", g])), 0);
+    let o = run(&["--model", "cas-register", g, bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("key x: not linearizable"), "{out}");
+    assert!(out.contains("but the read returned 2"), "{out}");
+    let o = run(&["--model", "register", broken.to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 1"));
+    let o = run(&["--model", "paxos", g]);
+    assert_eq!(code(&o), 3);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cas-register"));
+    assert_eq!(code(&run(&["--model", "register"])), 3, "missing FILE");
+    let help = run(&["--help"]);
+    assert_eq!(code(&help), 0);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
+}
+
+#[test]
+fn unknown_when_budget_runs_out() {
+    let h = sandtable_check::gen::register_history(&sandtable_check::gen::RegisterSpec::register(
+        10, 2000, 3,
+    ));
+    let path = file("big.jsonl", &h.to_jsonl_string());
+    let o = run(&[
+        "--model",
+        "register",
+        "--budget-steps",
+        "10",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+#[test]
+fn json_output() {
+    let bad = file("bad2.jsonl", BAD);
+    let o = run(&["--model", "kv", "--json", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "not-linearizable");
+    assert_eq!(v["ops"], 2);
+    assert_eq!(v["keys"], 1);
+    assert!(v["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("Longest linearizable prefix"));
+    assert!(v["elapsed_ms"].is_number());
+}
+
+#[test]
+fn stdin_and_html() {
+    let html = std::env::temp_dir().join(format!("sandtable-check-it-{}.html", std::process::id()));
+    let mut child = bin()
+        .args([
+            "--model",
+            "cas-register",
+            "--html",
+            html.to_str().unwrap(),
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(BAD.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("<svg"));
+    assert!(
+        !page.contains("http://")
+            || page
+                .matches("http://")
+                .all(|_| page.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+    );
+    assert!(!page.contains("<script src") && !page.contains("<link"));
+}
