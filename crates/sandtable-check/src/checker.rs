@@ -9,10 +9,11 @@ use thiserror::Error;
 
 use crate::entries::Interval;
 use crate::explanation::{explain, Context};
+use crate::precheck::precheck;
 use crate::search::{search, Found, Limits, Outcome, Problem};
 use crate::{
-    CheckOptions, CheckResult, History, Interner, Model, Op, OpStatus, Partition, PartitionResult,
-    Verdict,
+    CheckOptions, CheckResult, Explanation, History, Interner, Model, Op, OpStatus, Partition,
+    PartitionResult, Verdict,
 };
 
 /// A history that does not fit the model.
@@ -66,13 +67,19 @@ pub fn try_check<M: Model>(
         .map(|p| Part::new(model, p, history.ops(), &inputs))
         .collect();
     let deadline = options.max_time.map(|t| start + t);
-    let outcomes = run_all(&parts, options, deadline);
+    let impossible: Vec<Option<Explanation>> = parts
+        .iter()
+        .zip(&partitions)
+        .map(|(part, p)| precheck(&part.context(history.ops(), &values, p.key.clone())))
+        .collect();
+    let outcomes = run_all(&parts, &impossible, options, deadline);
     Ok(assemble(
         model,
         history,
         &partitions,
         &parts,
         outcomes,
+        impossible,
         &values,
         start,
     ))
@@ -107,6 +114,21 @@ struct Part<'a, M: Model> {
 }
 
 impl<'a, M: Model> Part<'a, M> {
+    fn context<'c>(
+        &'c self,
+        ops: &'c [Op],
+        values: &'c Interner,
+        key: Option<crate::Value>,
+    ) -> Context<'c, M> {
+        Context {
+            problem: &self.problem,
+            ids: &self.ids,
+            ops,
+            values,
+            key,
+        }
+    }
+
     fn new(model: &'a M, p: &Partition, ops: &[Op], inputs: &'a [Option<M::Input>]) -> Part<'a, M> {
         let mut problem = Problem {
             model,
@@ -140,10 +162,15 @@ fn op_is_droppable<M: Model>(model: &M, op: &Op, input: &M::Input) -> bool {
     op.status == OpStatus::Info && model.is_noop(input)
 }
 
+/// Steps spent searching for a prefix-rich explanation of a partition the pre-check already
+/// proved non-linearizable.
+const EXPLAIN_STEPS: u64 = 1_000_000;
+
 /// Searches every partition; later partitions are skipped (`None`) once an
 /// earlier one is known not to be linearizable.
 fn run_all<M: Model>(
     parts: &[Part<'_, M>],
+    impossible: &[Option<Explanation>],
     options: &CheckOptions,
     deadline: Option<Instant>,
 ) -> Vec<Option<Outcome>> {
@@ -166,7 +193,30 @@ fn run_all<M: Model>(
             deadline,
             cancel: Some(&cancel[i]),
         };
-        let outcome = search(&parts[i].problem, limits);
+        let outcome = match impossible[i] {
+            // The pre-check already proved it: search only briefly, for a richer explanation
+            // (the longest prefix); if that search does not finish, the pre-check's stands.
+            Some(_) => {
+                let max_steps = Some(
+                    limits
+                        .max_steps
+                        .map_or(EXPLAIN_STEPS, |m| m.min(EXPLAIN_STEPS)),
+                );
+                let brief = Limits {
+                    max_steps,
+                    ..limits
+                };
+                let o = search(&parts[i].problem, brief);
+                match o.found {
+                    Found::NotLinearizable(_) => o,
+                    _ => Outcome {
+                        found: Found::NotLinearizable(Vec::new()),
+                        ..o
+                    },
+                }
+            }
+            None => search(&parts[i].problem, limits),
+        };
         if matches!(outcome.found, Found::NotLinearizable(_)) {
             first_fail.fetch_min(i, Ordering::AcqRel);
             cancel
@@ -201,6 +251,7 @@ fn assemble<M: Model>(
     partitions: &[Partition],
     parts: &[Part<'_, M>],
     outcomes: Vec<Option<Outcome>>,
+    mut impossible: Vec<Option<Explanation>>,
     values: &Interner,
     start: Instant,
 ) -> CheckResult {
@@ -211,6 +262,9 @@ fn assemble<M: Model>(
             Found::Linearizable => Verdict::Linearizable,
             Found::Unknown => Verdict::Unknown,
             Found::NotLinearizable(deepest) => {
+                if explanation.is_none() && deepest.is_empty() && impossible[i].is_some() {
+                    explanation = impossible[i].take();
+                }
                 if explanation.is_none() {
                     let cx = Context {
                         problem: &parts[i].problem,

@@ -51,6 +51,9 @@ pub struct Explanation {
     /// The operations that could come next in real-time order (invoked
     /// before `deadline` returned), each with the reason it cannot.
     pub blocked: Vec<Blocked>,
+    /// Set when the pre-check found an operation that no order can place at all (then
+    /// `blocked` holds just that operation, and there is no prefix).
+    pub impossible: bool,
 }
 
 impl Explanation {
@@ -77,6 +80,13 @@ impl fmt::Display for Explanation {
             self.model,
             self.partition_ops
         )?;
+        if self.impossible {
+            writeln!(f, "No order of the operations can place this one:")?;
+            for b in &self.blocked {
+                writeln!(f, "  {}: {}", b.op, b.reason)?;
+            }
+            return Ok(());
+        }
         writeln!(f, "Longest linearizable prefix ({} ops):", self.prefix_len)?;
         let first = self.prefix_len - self.prefix.len();
         let skip = self.prefix.len().saturating_sub(PREFIX_PRINTED);
@@ -157,6 +167,7 @@ pub(crate) fn explain<M: Model>(cx: &Context<'_, M>, deepest: &[u32]) -> Explana
         state: model.describe(&state, cx.values),
         deadline: cx.ops[cx.ids[deadline]].clone(),
         blocked,
+        impossible: false,
     }
 }
 

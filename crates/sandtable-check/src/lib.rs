@@ -20,6 +20,7 @@ mod bitset;
 mod entries;
 mod frontier;
 mod memo;
+mod precheck;
 mod search;
 
 mod value;

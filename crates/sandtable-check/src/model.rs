@@ -84,6 +84,22 @@ pub trait Model: Sync {
         false
     }
 
+    /// The state an operation needs to find when it takes effect, if it needs a single one (a
+    /// read of `v` needs `v`; a cas from `a` needs `a`). With [`Model::sets`] this enables a
+    /// quick, sound pre-check that rejects operations no order can satisfy (a value read that
+    /// nothing could have written) before the search. Default: `None`.
+    fn needs(&self, input: &Self::Input) -> Option<Self::State> {
+        let _ = input;
+        None
+    }
+
+    /// The state an operation leaves behind when it takes effect, if that does not depend on
+    /// the state before (a write of `v`, a successful cas to `v`). Default: `None`.
+    fn sets(&self, input: &Self::Input) -> Option<Self::State> {
+        let _ = input;
+        None
+    }
+
     /// Splits the operations into independent groups. Default: one group.
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
         vec![Partition {

@@ -52,6 +52,14 @@ impl Model for CasRegister {
         *input == RegisterOp::UnknownRead
     }
 
+    fn needs(&self, input: &RegisterOp) -> Option<u32> {
+        needs_register(*input)
+    }
+
+    fn sets(&self, input: &RegisterOp) -> Option<u32> {
+        sets_register(*input)
+    }
+
     fn is_read_only(&self, input: &RegisterOp) -> bool {
         matches!(input, RegisterOp::Read(_) | RegisterOp::UnknownRead)
     }
@@ -90,6 +98,22 @@ pub(crate) fn prepare_register(
 }
 
 #[inline]
+/// The state a register operation needs: the value read, or the value a cas expects.
+pub(crate) fn needs_register(input: RegisterOp) -> Option<u32> {
+    match input {
+        RegisterOp::Read(v) | RegisterOp::Cas(v, _) => Some(v),
+        RegisterOp::UnknownRead | RegisterOp::Write(_) => None,
+    }
+}
+
+/// The state a register operation leaves when it takes effect: the value written.
+pub(crate) fn sets_register(input: RegisterOp) -> Option<u32> {
+    match input {
+        RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
+        RegisterOp::Read(_) | RegisterOp::UnknownRead => None,
+    }
+}
+
 pub(crate) fn step_register(state: u32, input: RegisterOp) -> Option<u32> {
     match input {
         RegisterOp::Read(v) => (v == state).then_some(state),

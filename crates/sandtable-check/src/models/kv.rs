@@ -1,7 +1,9 @@
 //! [`Kv`]: a key-value store of independent compare-and-set registers.
 
 use crate::model::partition_by_key;
-use crate::models::cas_register::{prepare_register, step_register, why_not_register, RegisterOp};
+use crate::models::cas_register::{
+    needs_register, prepare_register, sets_register, step_register, why_not_register, RegisterOp,
+};
 use crate::models::shape::unknown_f;
 use crate::{Interner, Model, Op, Partition, ShapeError};
 
@@ -34,6 +36,14 @@ impl Model for Kv {
 
     fn is_noop(&self, input: &RegisterOp) -> bool {
         *input == RegisterOp::UnknownRead
+    }
+
+    fn needs(&self, input: &RegisterOp) -> Option<u32> {
+        needs_register(*input)
+    }
+
+    fn sets(&self, input: &RegisterOp) -> Option<u32> {
+        sets_register(*input)
     }
 
     fn is_read_only(&self, input: &RegisterOp) -> bool {

@@ -5,6 +5,7 @@ mod cases;
 mod cli;
 mod explain;
 mod html;
+mod precheck;
 mod props;
 mod randhist;
 mod support;
