@@ -78,8 +78,7 @@ pub fn try_check<M: Model>(
         history,
         &partitions,
         &parts,
-        outcomes,
-        impossible,
+        outcomes.into_iter().zip(impossible).collect(),
         &values,
         start,
     ))
@@ -250,20 +249,19 @@ fn assemble<M: Model>(
     history: &History,
     partitions: &[Partition],
     parts: &[Part<'_, M>],
-    outcomes: Vec<Option<Outcome>>,
-    mut impossible: Vec<Option<Explanation>>,
+    outcomes: Vec<(Option<Outcome>, Option<Explanation>)>,
     values: &Interner,
     start: Instant,
 ) -> CheckResult {
     let mut explanation = None;
     let mut summary = Vec::with_capacity(parts.len());
-    for (i, outcome) in outcomes.iter().enumerate() {
+    for (i, (outcome, impossible)) in outcomes.into_iter().enumerate() {
         let verdict = outcome.as_ref().map(|o| match &o.found {
             Found::Linearizable => Verdict::Linearizable,
             Found::Unknown => Verdict::Unknown,
             Found::NotLinearizable(deepest) => {
-                if explanation.is_none() && deepest.is_empty() && impossible[i].is_some() {
-                    explanation = impossible[i].take();
+                if explanation.is_none() && deepest.is_empty() {
+                    explanation = impossible.clone();
                 }
                 if explanation.is_none() {
                     let cx = Context {
