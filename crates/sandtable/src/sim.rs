@@ -259,6 +259,7 @@ impl Sim {
         let slot = Rc::new(RefCell::new(None));
         let out = slot.clone();
         world.clients_pending.set(world.clients_pending.get() + 1);
+        world.clients_total.set(world.clients_total.get() + 1);
         let done = ClientDone(world.clone());
         let wrapped = async move {
             let _done = done;
@@ -271,7 +272,9 @@ impl Sim {
     }
 
     /// Runs until every client has finished. Fails on a panic, deadlock, livelock or the
-    /// configured time limit.
+    /// configured time limit. With no clients, runs until nothing is left to do (no task
+    /// ready, no timer or message pending); nodes that tick forever then hit the time limit,
+    /// so use [`Sim::run_for`] for those.
     pub fn run(&self) -> Result<(), SimError> {
         self.drive(&Until::Clients)
     }

@@ -61,6 +61,8 @@ pub(crate) struct World {
     polls_at_instant: Cell<u64>,
     last_polled: Cell<(NodeId, u64)>,
     pub clients_pending: Cell<usize>,
+    /// Clients ever added: `run` without any runs until the simulation is quiet.
+    pub clients_total: Cell<usize>,
     failure: RefCell<Option<SimError>>,
     paused_nodes: Cell<u32>,
     pub polls: Cell<u64>,
@@ -94,6 +96,7 @@ impl World {
             polls_at_instant: Cell::new(0),
             last_polled: Cell::new((NodeId(0), 0)),
             clients_pending: Cell::new(0),
+            clients_total: Cell::new(0),
             failure: RefCell::new(None),
             paused_nodes: Cell::new(0),
             polls: Cell::new(0),
@@ -166,6 +169,8 @@ impl World {
                     return Err(self.time_limit_error(until));
                 }
                 (Some(_), _) => self.fire_next(),
+                // Without clients, `run` means "until nothing is left to do".
+                (None, Until::Clients) if self.clients_total.get() == 0 => return Ok(()),
                 (None, _) => return Err(self.deadlock_error(until)),
             }
         }
@@ -173,7 +178,7 @@ impl World {
 
     fn finished(&self, until: &Until) -> bool {
         match until {
-            Until::Clients => self.clients_pending.get() == 0,
+            Until::Clients => self.clients_pending.get() == 0 && self.clients_total.get() > 0,
             Until::Time(_) => false,
             Until::Flag(flag) => flag.get(),
         }
@@ -295,6 +300,11 @@ impl World {
 
     fn waiting_for(&self, until: &Until) -> String {
         match until {
+            Until::Clients if self.clients_total.get() == 0 => {
+                "the simulation went quiet (it has no clients, so `run` \
+                 waits until no timer or message is pending; use `run_for` to run for a fixed time)"
+                    .to_string()
+            }
             Until::Clients => format!("{} client(s) have not finished", self.clients_pending.get()),
             Until::Time(t) => format!("the run was asked to reach {:?}", Duration::from_nanos(*t)),
             Until::Flag(_) => "the `block_on` future has not finished".to_string(),

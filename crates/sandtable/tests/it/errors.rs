@@ -113,3 +113,25 @@ fn seeds_parse_from_decimal_and_hex() {
     assert_eq!(sandtable::parse_seed("0x2A"), Some(42));
     assert_eq!(sandtable::parse_seed("forty"), None);
 }
+
+#[test]
+fn run_without_clients_goes_until_quiet_or_reports_the_time_limit() {
+    let sim = Sim::new(3);
+    sim.add_node("once", || async {
+        sleep(Duration::from_secs(5)).await;
+    });
+    sim.run().unwrap();
+    assert_eq!(sim.elapsed(), Duration::from_secs(5));
+
+    let forever = Sim::builder()
+        .seed(3)
+        .time_limit(Duration::from_secs(30))
+        .build();
+    forever.add_node("ticker", || async {
+        loop {
+            sleep(Duration::from_secs(1)).await;
+        }
+    });
+    let err = forever.run().unwrap_err();
+    assert!(err.to_string().contains("use `run_for`"), "{err}");
+}
