@@ -1,8 +1,7 @@
 //! [`CasRegister`]: a register with read, write and compare-and-set.
 
-use crate::model::partition_by_key;
-use crate::models::shape::{pair, read_value, unknown_f};
-use crate::{Interner, Model, Op, Partition, ShapeError};
+use crate::models::shape::{pair, read_value};
+use crate::{Interner, Op, ShapeError};
 
 /// A compiled register operation; values are [`Interner`] ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,55 +26,76 @@ pub enum RegisterOp {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CasRegister;
 
-impl Model for CasRegister {
-    type State = u32;
-    type Input = RegisterOp;
+/// Implements [`Model`] for one of the register-family models (`register`, `cas-register`,
+/// `kv`): they share states and operations and differ only in their name and whether `cas`
+/// is allowed.
+macro_rules! register_family_model {
+    ($model:ty, $name:literal, cas: $cas:literal, expected: $expected:literal) => {
+        impl $crate::Model for $model {
+            type State = u32;
+            type Input = $crate::models::cas_register::RegisterOp;
 
-    fn name(&self) -> &str {
-        "cas-register"
-    }
+            fn name(&self) -> &str {
+                $name
+            }
 
-    fn init(&self) -> u32 {
-        Interner::NULL
-    }
+            fn init(&self) -> u32 {
+                $crate::Interner::NULL
+            }
 
-    fn prepare(&self, op: &Op, values: &mut Interner) -> Result<RegisterOp, ShapeError> {
-        prepare_register(op, values, true)
-            .map_err(|e| e.unwrap_or_else(|| unknown_f("cas-register", op, "read, write or cas")))
-    }
+            fn prepare(
+                &self,
+                op: &$crate::Op,
+                values: &mut $crate::Interner,
+            ) -> Result<Self::Input, $crate::ShapeError> {
+                $crate::models::cas_register::prepare_register(op, values, $cas).map_err(|e| {
+                    e.unwrap_or_else(|| $crate::models::shape::unknown_f($name, op, $expected))
+                })
+            }
 
-    fn step(&self, state: &u32, input: &RegisterOp) -> Option<u32> {
-        step_register(*state, *input)
-    }
+            fn step(&self, state: &u32, input: &Self::Input) -> Option<u32> {
+                $crate::models::cas_register::step_register(*state, *input)
+            }
 
-    fn is_noop(&self, input: &RegisterOp) -> bool {
-        *input == RegisterOp::UnknownRead
-    }
+            fn is_noop(&self, input: &Self::Input) -> bool {
+                *input == $crate::models::cas_register::RegisterOp::UnknownRead
+            }
 
-    fn needs(&self, input: &RegisterOp) -> Option<u32> {
-        needs_register(*input)
-    }
+            fn needs(&self, input: &Self::Input) -> Option<u32> {
+                $crate::models::cas_register::needs_register(*input)
+            }
 
-    fn sets(&self, input: &RegisterOp) -> Option<u32> {
-        sets_register(*input)
-    }
+            fn sets(&self, input: &Self::Input) -> Option<u32> {
+                $crate::models::cas_register::sets_register(*input)
+            }
 
-    fn is_read_only(&self, input: &RegisterOp) -> bool {
-        matches!(input, RegisterOp::Read(_) | RegisterOp::UnknownRead)
-    }
+            fn is_read_only(&self, input: &Self::Input) -> bool {
+                use $crate::models::cas_register::RegisterOp;
+                matches!(input, RegisterOp::Read(_) | RegisterOp::UnknownRead)
+            }
 
-    fn partition(&self, ops: &[Op]) -> Vec<Partition> {
-        partition_by_key(ops)
-    }
+            fn partition(&self, ops: &[$crate::Op]) -> Vec<$crate::Partition> {
+                $crate::model::partition_by_key(ops)
+            }
 
-    fn describe(&self, state: &u32, values: &Interner) -> String {
-        values.value(*state).to_string()
-    }
+            fn describe(&self, state: &u32, values: &$crate::Interner) -> String {
+                values.value(*state).to_string()
+            }
 
-    fn why_not(&self, state: &u32, input: &RegisterOp, values: &Interner) -> String {
-        why_not_register(*state, *input, values)
-    }
+            fn why_not(
+                &self,
+                state: &u32,
+                input: &Self::Input,
+                values: &$crate::Interner,
+            ) -> String {
+                $crate::models::cas_register::why_not_register(*state, *input, values)
+            }
+        }
+    };
 }
+pub(crate) use register_family_model;
+
+register_family_model!(CasRegister, "cas-register", cas: true, expected: "read, write or cas");
 
 /// Compiles a register op; `Err(None)` for an unknown `f`.
 pub(crate) fn prepare_register(
