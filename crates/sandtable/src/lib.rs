@@ -73,6 +73,8 @@ pub mod rand;
 mod sim;
 pub use sim::{ClientHandle, NodeBuilder, Sim, SimBuilder};
 
+pub mod sync;
+
 pub mod task;
 
 pub mod time;
