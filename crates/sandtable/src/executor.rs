@@ -3,10 +3,13 @@
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 
 use async_task::{Builder, Runnable, Task};
 use slab::Slab;
@@ -194,6 +197,11 @@ where
     // The guard is created outside the async block so that it is dropped even when the
     // future is dropped before its first poll.
     let guard = RemoveOnDrop(key);
+    let future = CatchDrop {
+        inner: ManuallyDrop::new(future),
+        node,
+        id,
+    };
     let wrapped = async move {
         let _guard = guard;
         future.await
@@ -211,6 +219,36 @@ where
     let inserted = table.tasks.insert(entry);
     debug_assert_eq!(inserted, key, "slab handed out the vacant key it announced");
     (runnable, task)
+}
+
+/// Runs a task's future, and catches a panic in its destructor when the task is dropped
+/// without finishing (its node crashed, or it was aborted): `async-task` would abort the whole
+/// process on such a panic; here it fails the run like any other panic in a task.
+struct CatchDrop<F> {
+    inner: ManuallyDrop<F>,
+    node: NodeId,
+    id: u64,
+}
+
+impl<F: Future> Future for CatchDrop<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: never moved out, dropped in place.
+        unsafe { self.map_unchecked_mut(|s| &mut *s.inner) }.poll(cx)
+    }
+}
+
+impl<F> Drop for CatchDrop<F> {
+    fn drop(&mut self) {
+        // SAFETY: dropped exactly once, here, in place.
+        let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut self.inner)
+        }));
+        if let Err(payload) = result {
+            crate::context::try_with(|w| w.record_panic(self.node, self.id, payload));
+        }
+    }
 }
 
 /// Removes a task's entry from the table of the current world when the task's future is dropped.

@@ -65,6 +65,8 @@ pub(crate) struct World {
     pub clients_total: Cell<usize>,
     failure: RefCell<Option<SimError>>,
     paused_nodes: Cell<u32>,
+    /// Set when a failure was recorded outside the loop's own checks (a panicking destructor).
+    failed: Cell<bool>,
     pub polls: Cell<u64>,
     /// Protocol-aware fault targets, by name.
     pub hooks: RefCell<BTreeMap<String, TargetHook>>,
@@ -99,6 +101,7 @@ impl World {
             clients_total: Cell::new(0),
             failure: RefCell::new(None),
             paused_nodes: Cell::new(0),
+            failed: Cell::new(false),
             polls: Cell::new(0),
             hooks: RefCell::default(),
             fault_log: RefCell::default(),
@@ -149,6 +152,10 @@ impl World {
 
     fn run_loop(self: &Rc<Self>, until: &Until) -> Result<(), SimError> {
         loop {
+            if self.failed.get() {
+                let failure = self.failure.borrow().clone();
+                return Err(failure.expect("a failure was recorded"));
+            }
             if self.finished(until) {
                 return Ok(());
             }
@@ -296,6 +303,22 @@ impl World {
             message,
             spawned_at,
         }
+    }
+
+    /// Records a panic that happened outside a poll (in a task's destructor); the run stops
+    /// with it at the next step. The first failure wins.
+    pub(crate) fn record_panic(
+        &self,
+        node: NodeId,
+        task: u64,
+        payload: Box<dyn std::any::Any + Send>,
+    ) {
+        let error = self.panic_error(node, task, payload);
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(error);
+        }
+        self.failed.set(true);
     }
 
     fn waiting_for(&self, until: &Until) -> String {

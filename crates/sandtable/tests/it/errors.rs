@@ -135,3 +135,40 @@ fn run_without_clients_goes_until_quiet_or_reports_the_time_limit() {
     let err = forever.run().unwrap_err();
     assert!(err.to_string().contains("use `run_for`"), "{err}");
 }
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("destructor of a crashed task panicked");
+    }
+}
+
+#[test]
+fn a_panic_in_a_destructor_at_crash_fails_the_run_instead_of_aborting() {
+    let sim = Sim::new(77);
+    let node = sim.add_node("fragile", || async {
+        let _bomb = PanicsOnDrop;
+        std::future::pending::<()>().await;
+    });
+    sim.add_node("other", || async {
+        loop {
+            sleep(Duration::from_secs(1)).await;
+        }
+    });
+    sim.run_for(Duration::from_secs(1)).unwrap();
+    sim.crash(node);
+    let err = sim.run_for(Duration::from_secs(1)).unwrap_err();
+    match &err {
+        SimError::Panic {
+            seed,
+            node,
+            message,
+            ..
+        } => {
+            assert_eq!((*seed, node.as_str()), (77, "fragile"));
+            assert_eq!(message, "destructor of a crashed task panicked");
+        }
+        other => panic!("expected a panic report, got {other:?}"),
+    }
+}
