@@ -582,6 +582,18 @@ impl World {
         drop(actions);
         let packets = self.net.borrow_mut().clear();
         drop(packets);
-        self.deferred.borrow_mut().clear();
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        drop(deferred);
+        // Closures kept by the world may hold a `Handle` (an `Rc` of the world itself): drop
+        // them so that the cycle is broken and the world is freed with the `Sim`.
+        let inits: Vec<_> = self
+            .nodes
+            .borrow_mut()
+            .iter_mut()
+            .map(|n| n.init.take())
+            .collect();
+        drop(inits);
+        let hooks = std::mem::take(&mut *self.hooks.borrow_mut());
+        drop(hooks);
     }
 }

@@ -194,3 +194,29 @@ fn a_scheduling_window_of_one_is_fifo_and_wider_windows_shuffle() {
         fifo
     );
 }
+
+#[test]
+fn dropping_the_sim_frees_closures_that_hold_its_handle() {
+    let freed = Rc::new(Cell::new(false));
+    {
+        let sim = Sim::new(1);
+        let handle = sim.handle();
+        let flag = crate::util::DropFlag(freed.clone());
+        sim.add_node("n", move || {
+            let _keep = (&handle, &flag);
+            async {}
+        });
+        sim.register_target(
+            "t",
+            std::rc::Rc::new({
+                let h = sim.handle();
+                move |_| h.nodes()
+            }),
+        );
+        sim.run_for(Duration::from_secs(1)).unwrap();
+    }
+    assert!(
+        freed.get(),
+        "the init closure (holding a Handle) was dropped with the Sim"
+    );
+}
