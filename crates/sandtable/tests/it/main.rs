@@ -9,6 +9,7 @@ mod harness;
 mod nemesis;
 mod net;
 mod nodes;
+mod tidy;
 mod time;
 mod trace;
 mod util;
