@@ -35,6 +35,8 @@
 
 #![warn(missing_docs)]
 
+pub mod actor;
+
 pub mod buggify;
 
 mod config;

@@ -1,5 +1,6 @@
 //! Integration tests of the runtime, one binary (see STYLE.md).
 
+mod actor;
 mod buggify;
 mod determinism;
 mod disk;
