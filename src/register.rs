@@ -107,6 +107,24 @@ pub async fn client(process: u64, ops: usize, rec: Recorder, reads: Reads) {
     }
 }
 
+/// Client processes one after another (a process retires after an `info`, as in Jepsen), each
+/// doing up to `ops` operations, until virtual time reaches `until`. Process ids start at
+/// `first` and step by `stride`, so several loops never share an id.
+pub async fn client_loop(
+    first: u64,
+    stride: u64,
+    ops: usize,
+    rec: Recorder,
+    reads: Reads,
+    until: Duration,
+) {
+    let mut process = first;
+    while Handle::current().elapsed() < until {
+        client(process, ops, rec.clone(), reads).await;
+        process += stride;
+    }
+}
+
 /// The whole test body: three replicas, four clients, partitions and crashes for 10 s, then
 /// the history checked against a register model.
 pub fn scenario(sim: &Sim, reads: Reads) -> Result<(), BoxError> {

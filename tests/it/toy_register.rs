@@ -126,3 +126,60 @@ fn reading_from_the_primary_is_linearizable_under_partitions_and_crashes() {
         summary.fingerprints.iter().map(|(_, f)| *f).collect();
     assert_eq!(distinct.len(), 30);
 }
+
+/// A minute of cluster time with crashes and partitions: many crashed (`info`) writes, which
+/// could make the checker's search explode; it must still decide quickly (small step budget).
+#[test]
+fn a_long_faulty_run_with_many_crashed_writes_checks_quickly() {
+    use sandtable::lin::{check, CheckOptions, Recorder, Verdict};
+    use sandtable::nemesis::Nemesis;
+    use sandtable_examples::register::{client_loop, replica, REPLICAS};
+    use std::time::Duration;
+
+    for seed in 0..3 {
+        let sim = sandtable::Sim::new(seed);
+        for name in REPLICAS {
+            sim.add_node(name, move || replica(name));
+        }
+        let rec = Recorder::new();
+        for c in 0..4 {
+            sim.client(
+                format!("c{c}"),
+                client_loop(
+                    c,
+                    4,
+                    1_000,
+                    rec.clone(),
+                    Reads::Primary,
+                    Duration::from_secs(60),
+                ),
+            );
+        }
+        sim.nemesis(
+            &Nemesis::new().partitions().crashes(),
+            Duration::from_secs(60),
+        )
+        .unwrap();
+        sim.run().unwrap();
+        let history = rec.history();
+        let crashed = history
+            .ops()
+            .iter()
+            .filter(|op| op.f == "write" && op.status == lin::OpStatus::Info)
+            .count();
+        assert!(
+            crashed >= 10,
+            "seed {seed}: the run has many crashed writes ({crashed})"
+        );
+        let result = check(
+            &history,
+            &lin::models::Register,
+            &CheckOptions::default().budget_steps(2_000_000),
+        );
+        assert_eq!(
+            result.verdict,
+            Verdict::Linearizable,
+            "seed {seed}: {result}"
+        );
+    }
+}

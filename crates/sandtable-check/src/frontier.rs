@@ -102,8 +102,28 @@ impl Frontier {
                 _ => (2, rank),
             }
         };
+        // An `info` operation that only sets a state (a write, a cas) is worth placing only just
+        // before a candidate that needs that state and does not fit now: in any linearization
+        // such an operation can be moved there, or dropped (it may never take effect) when
+        // nothing observes it before the next change. Skipping it elsewhere is complete, and it
+        // keeps crashed writes from multiplying the configurations.
+        let needed: Vec<M::State> = self
+            .buf
+            .iter()
+            .filter_map(|&op| p.model.needs(p.inputs[op as usize]))
+            .filter(|s| s != state)
+            .collect();
+        let useless_info = |op: u32| {
+            self.rank[op as usize] >= INFO_RANK
+                && p.model
+                    .sets(p.inputs[op as usize])
+                    .is_some_and(|v| v == *state || !needed.contains(&v))
+        };
         let mut best: Option<(u32, Key)> = None;
         for &op in &self.buf {
+            if useless_info(op) {
+                continue;
+            }
             let k = key(op);
             if k > above && !matches!(best, Some((_, b)) if k >= b) {
                 best = Some((op, k));

@@ -8,6 +8,9 @@ use rustc_hash::FxHasher;
 
 use crate::bitset::Bitset;
 
+/// How many recorded `info` sets of one (`ok` set, state) a new configuration is compared with.
+const SUBSUMPTION_SCAN: usize = 32;
+
 /// A bitset window stored in the arena: words before `lo` are all ones.
 #[derive(Clone, Copy)]
 struct Window {
@@ -64,7 +67,15 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             e.hash == hash && e.ok.lo == lo && e.state == *state && words(arena, e.ok) == window
         };
         if let Some(entry) = table.find_mut(hash, same) {
-            if entry.infos.iter().any(|w| subset(arena, *w, info)) {
+            // Subsumption is only a pruning: look at the most recent sets only, so a
+            // configuration with thousands of `info` variants does not make each step slow.
+            if entry
+                .infos
+                .iter()
+                .rev()
+                .take(SUBSUMPTION_SCAN)
+                .any(|w| subset(arena, *w, info))
+            {
                 return false;
             }
             entry.infos.push(store(arena, info));
