@@ -16,7 +16,7 @@ const TOP: f64 = 30.0;
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222}\
 h1{font-size:20px}section{border-top:1px solid #ccc;margin-top:24px}\
 .bad{color:#b00020}.good{color:#1b7f3b}.unknown{color:#a66a00}\
-pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:12px}\
+pre{background:#f6f6f6;padding:12px;overflow-x:auto;font-size:12px;white-space:pre-wrap}\
 .legend span{display:inline-block;margin-right:16px}.sw{display:inline-block;width:14px;height:10px;margin-right:4px;vertical-align:middle}\
 ol li.blocked{color:#b00020}svg text{font:11px monospace}table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #eee;text-align:left}";
 
