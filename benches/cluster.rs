@@ -7,10 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use sandtable::lin::{self, models, Recorder};
-use sandtable::nemesis::Nemesis;
+use sandtable::lin::{self, models};
 use sandtable::Sim;
-use sandtable_examples::register::{client_loop, replica, Reads, REPLICAS};
+use sandtable_examples::register::{long_run, Reads};
 
 const VIRTUAL: Duration = Duration::from_secs(60);
 
@@ -34,22 +33,8 @@ fn main() {
         let started = Instant::now();
         let sim = Sim::new(seed);
         // Timed: building, running and dropping the simulation; not the check.
-        for name in REPLICAS {
-            sim.add_node(name, move || replica(name));
-        }
-        let rec = Recorder::new();
-        for c in 0..4 {
-            sim.client(
-                format!("c{c}"),
-                client_loop(c, 4, 1_000, rec.clone(), Reads::Primary, VIRTUAL),
-            );
-        }
-        let nemesis = Nemesis::new()
-            .partitions()
-            .crashes()
-            .clock_skew(Duration::from_millis(100));
-        sim.nemesis(&nemesis, VIRTUAL)
-            .expect("the schedule names existing nodes");
+        let rec =
+            long_run(&sim, Reads::Primary, VIRTUAL).expect("the schedule names existing nodes");
         sim.run().unwrap_or_else(|e| panic!("{e}"));
         let (events, virtual_time) = (sim.event_count(), sim.elapsed());
         drop(sim);

@@ -125,6 +125,27 @@ pub async fn client_loop(
     }
 }
 
+/// A long run: the three replicas, four client loops until `duration`, and a nemesis of
+/// partitions, crashes and clock skew over it. Returns the history's recorder; run the sim next.
+pub fn long_run(sim: &Sim, reads: Reads, duration: Duration) -> Result<Recorder, BoxError> {
+    for name in REPLICAS {
+        sim.add_node(name, move || replica(name));
+    }
+    let rec = Recorder::new();
+    for c in 0..4 {
+        sim.client(
+            format!("c{c}"),
+            client_loop(c, 4, 1_000, rec.clone(), reads, duration),
+        );
+    }
+    let nemesis = Nemesis::new()
+        .partitions()
+        .crashes()
+        .clock_skew(Duration::from_millis(100));
+    sim.nemesis(&nemesis, duration)?;
+    Ok(rec)
+}
+
 /// The whole test body: three replicas, four clients, partitions and crashes for 10 s, then
 /// the history checked against a register model.
 pub fn scenario(sim: &Sim, reads: Reads) -> Result<(), BoxError> {

@@ -131,35 +131,13 @@ fn reading_from_the_primary_is_linearizable_under_partitions_and_crashes() {
 /// could make the checker's search explode; it must still decide quickly (small step budget).
 #[test]
 fn a_long_faulty_run_with_many_crashed_writes_checks_quickly() {
-    use sandtable::lin::{check, CheckOptions, Recorder, Verdict};
-    use sandtable::nemesis::Nemesis;
-    use sandtable_examples::register::{client_loop, replica, REPLICAS};
+    use sandtable::lin::{check, CheckOptions, Verdict};
+    use sandtable_examples::register::long_run;
     use std::time::Duration;
 
     for seed in 0..3 {
         let sim = sandtable::Sim::new(seed);
-        for name in REPLICAS {
-            sim.add_node(name, move || replica(name));
-        }
-        let rec = Recorder::new();
-        for c in 0..4 {
-            sim.client(
-                format!("c{c}"),
-                client_loop(
-                    c,
-                    4,
-                    1_000,
-                    rec.clone(),
-                    Reads::Primary,
-                    Duration::from_secs(60),
-                ),
-            );
-        }
-        sim.nemesis(
-            &Nemesis::new().partitions().crashes(),
-            Duration::from_secs(60),
-        )
-        .unwrap();
+        let rec = long_run(&sim, Reads::Primary, Duration::from_secs(60)).unwrap();
         sim.run().unwrap();
         let history = rec.history();
         let crashed = history
