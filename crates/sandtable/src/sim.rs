@@ -145,9 +145,16 @@ pub struct NodeBuilder<'a> {
     name: String,
     offset_ns: i64,
     drift: f64,
+    disk: Option<crate::disk::DiskConfig>,
 }
 
 impl NodeBuilder<'_> {
+    /// The node's disk model (latencies, crash semantics, storage faults).
+    pub fn disk(mut self, disk: crate::disk::DiskConfig) -> Self {
+        self.disk = Some(disk);
+        self
+    }
+
     /// The node's clock starts `offset_ns` ahead of true time (negative: behind).
     pub fn clock_offset(mut self, offset_ns: i64) -> Self {
         self.offset_ns = offset_ns;
@@ -172,6 +179,9 @@ impl NodeBuilder<'_> {
         let init: InitFn = Rc::new(move || Box::pin(init()) as BoxFuture);
         let world = &self.sim.handle.world;
         let id = world.add_node(&self.name, Some(init), self.offset_ns, self.drift);
+        if let Some(disk) = self.disk {
+            world.nodes.borrow_mut()[id.index()].disk.config = disk;
+        }
         let _enter = context::enter(world);
         world.start(id, at);
         id
@@ -233,6 +243,7 @@ impl Sim {
             name: name.into(),
             offset_ns: 0,
             drift: 0.0,
+            disk: None,
         }
     }
 

@@ -11,21 +11,23 @@ fn after_crash(seed: u64, crash: CrashBehavior) -> Vec<u8> {
     let sim = Sim::new(seed);
     let seen = Rc::new(RefCell::new(None));
     let s = seen.clone();
-    let node = sim.add_node("db", move || {
-        let s = s.clone();
-        async move {
-            if disk::exists("log").await.unwrap() {
-                *s.borrow_mut() = Some(disk::read("log").await.unwrap());
-                return;
+    let node = sim
+        .node("db")
+        .disk(DiskConfig::default().crash(crash))
+        .build(move || {
+            let s = s.clone();
+            async move {
+                if disk::exists("log").await.unwrap() {
+                    *s.borrow_mut() = Some(disk::read("log").await.unwrap());
+                    return;
+                }
+                let f = File::create("log").await.unwrap();
+                f.append(b"durable").await.unwrap();
+                f.sync().await.unwrap();
+                f.append(b"-volatile").await.unwrap();
+                std::future::pending::<()>().await;
             }
-            let f = File::create("log").await.unwrap();
-            f.append(b"durable").await.unwrap();
-            f.sync().await.unwrap();
-            f.append(b"-volatile").await.unwrap();
-            std::future::pending::<()>().await;
-        }
-    });
-    sim.set_disk_config(node, DiskConfig::default().crash(crash));
+        });
     sim.run_for(Duration::from_secs(1)).unwrap();
     sim.restart(node);
     sim.run_for(Duration::from_secs(1)).unwrap();
