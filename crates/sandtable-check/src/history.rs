@@ -29,15 +29,7 @@ impl History {
     /// Blank lines are ignored, as are unknown fields. Events whose `process`
     /// is not an integer (such as Jepsen's `"nemesis"`) are skipped.
     pub fn from_jsonl<R: Read>(reader: R) -> Result<History, ParseError> {
-        let mut events = Vec::new();
-        for (i, line) in BufReader::new(reader).lines().enumerate() {
-            let line =
-                line.map_err(|e| ParseError::new(i + 1, ParseErrorKind::Io(e.to_string())))?;
-            if let Some(event) = parse_line(&line, i + 1)? {
-                events.push(event);
-            }
-        }
-        History::from_events(events)
+        History::from_events(jsonl_events(reader)?)
     }
 
     /// Parses JSON Lines from a string.
@@ -81,6 +73,18 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+}
+
+/// The client events of a JSON Lines history, not yet paired.
+pub(crate) fn jsonl_events<R: Read>(reader: R) -> Result<Vec<Event>, ParseError> {
+    let mut events = Vec::new();
+    for (i, line) in BufReader::new(reader).lines().enumerate() {
+        let line = line.map_err(|e| ParseError::new(i + 1, ParseErrorKind::Io(e.to_string())))?;
+        if let Some(event) = parse_line(&line, i + 1)? {
+            events.push(event);
+        }
+    }
+    Ok(events)
 }
 
 /// Parses one line into an event; `None` for blank lines and non-client events.
@@ -231,8 +235,17 @@ fn complete(op: &mut Op, index: usize, line: usize, e: &Event) -> Result<(), Par
     if op.status == OpStatus::Ok {
         op.output = Some(e.value.clone());
     }
-    if op.key.is_none() {
-        op.key = e.key.clone();
+    match (&op.key, &e.key) {
+        (None, _) => op.key = e.key.clone(),
+        (Some(expected), Some(got)) if expected != got => {
+            let kind = ParseErrorKind::KeyMismatch {
+                expected: expected.clone(),
+                got: got.clone(),
+                invoke_line: op.invoke_line,
+            };
+            return Err(ParseError::new(line, kind));
+        }
+        _ => {}
     }
     op.complete_index = Some(index);
     op.complete_line = Some(line);
@@ -283,6 +296,13 @@ mod tests {
                 ..
             }
         ));
+        let key_mismatch = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\",\"key\":\"x\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"read\",\"key\":\"y\"}";
+        let e = parse(key_mismatch).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert_eq!(
+            e.to_string(),
+            "line 2: completion has key y but the invocation at line 1 has key x"
+        );
         let mismatch = "{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}\n{\"process\":0,\"type\":\"ok\",\"f\":\"write\"}";
         assert!(matches!(
             parse(mismatch).unwrap_err().kind,

@@ -38,6 +38,12 @@ pub use parse_error::{ParseError, ParseErrorKind};
 mod history;
 pub use history::History;
 
+mod edn;
+mod edn_history;
+mod format;
+mod jepsen_log;
+pub use format::{Format, ParseOptions};
+
 mod recorder;
 pub use recorder::{OpId, Recorder};
 

@@ -1,17 +1,32 @@
 //! [`ParseError`]: why a history was rejected, and where.
 
+use std::fmt;
+
 use thiserror::Error;
 
-use crate::EventType;
+use crate::{EventType, Value};
 
-/// A malformed history, with the 1-based line (or event number) at fault.
+/// A malformed history, with the 1-based line (or event number) at fault,
+/// and the column when it is known (EDN and Jepsen logs).
+///
+/// Displays as `line 3, column 17: ...` (or `line 3: ...`).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("line {line}: {kind}")]
 pub struct ParseError {
     /// 1-based line of the input (or event number, for built histories).
     pub line: usize,
+    /// 1-based column (in characters) of the offending text, if known.
+    pub column: Option<usize>,
     /// What was wrong.
     pub kind: ParseErrorKind,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "line {}, column {column}: {}", self.line, self.kind),
+            None => write!(f, "line {}: {}", self.line, self.kind),
+        }
+    }
 }
 
 /// What was wrong with a line of a history.
@@ -69,14 +84,51 @@ pub enum ParseErrorKind {
         /// Line of the invocation.
         invoke_line: usize,
     },
+    /// A completion whose `key` differs from its invocation's.
+    #[error(
+        "completion has key {got} but the invocation at line {invoke_line} has key {expected}"
+    )]
+    KeyMismatch {
+        /// The invocation's key.
+        expected: Value,
+        /// The completion's key.
+        got: Value,
+        /// Line of the invocation.
+        invoke_line: usize,
+    },
     /// Reading the input failed.
     #[error("I/O error: {0}")]
     Io(String),
+    /// EDN syntax error (the column is in [`ParseError::column`]).
+    #[error("invalid EDN: {0}")]
+    Edn(String),
+    /// An EDN form that should be an operation map is something else.
+    #[error("expected an operation map such as {{:process 0, :type :invoke, :f :read, :value nil}}, found {0}")]
+    NotAMap(String),
+    /// A Jepsen log line that looks like an operation but is malformed.
+    #[error("malformed Jepsen log operation: {0}")]
+    JepsenLog(String),
+    /// [`Format::Auto`](crate::Format::Auto) could not recognise the input.
+    #[error("cannot tell the history format from {0}: expected JSON Lines (`{{\"process\":...`), EDN (`{{:process ...`, `[`, `(` or `#`) or a Jepsen log (lines with `jepsen.util - `); choose the format explicitly (--format jsonl|edn|jepsen-log)")]
+    UnknownFormat(String),
 }
 
 impl ParseError {
     /// A new error at `line`.
     pub fn new(line: usize, kind: ParseErrorKind) -> ParseError {
-        ParseError { line, kind }
+        ParseError {
+            line,
+            column: None,
+            kind,
+        }
+    }
+
+    /// A new error at `line`, `column`.
+    pub fn at(line: usize, column: usize, kind: ParseErrorKind) -> ParseError {
+        ParseError {
+            line,
+            column: Some(column),
+            kind,
+        }
     }
 }

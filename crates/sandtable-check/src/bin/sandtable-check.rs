@@ -1,4 +1,5 @@
-//! `sandtable-check`: check Jepsen-style JSONL histories for linearizability.
+//! `sandtable-check`: check Jepsen-style histories (JSON Lines, EDN, Jepsen
+//! logs) for linearizability.
 
 use std::fs::File;
 use std::io::{IsTerminal, Read};
@@ -8,13 +9,22 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use sandtable_check::{models, CheckOptions, CheckResult, DynModel, History, Verdict};
+use sandtable_check::{
+    models, CheckOptions, CheckResult, DynModel, Format, History, ParseOptions, Verdict,
+};
 
 const AFTER_HELP: &str = "\
-Each FILE holds one history in JSON Lines, one event per line, e.g.
-  {\"process\":0,\"type\":\"invoke\",\"f\":\"cas\",\"key\":\"x\",\"value\":[1,2]}
-  {\"process\":0,\"type\":\"ok\",\"f\":\"cas\",\"key\":\"x\",\"value\":[1,2]}
-type is invoke, ok, fail or info. Use - to read standard input.
+Each FILE holds one history; - reads standard input. Formats (--format,
+detected by default):
+  jsonl       one JSON event per line, e.g.
+              {\"process\":0,\"type\":\"invoke\",\"f\":\"cas\",\"key\":\"x\",\"value\":[1,2]}
+  edn         Jepsen history.edn / Knossos: one map per line or a vector, e.g.
+              {:process 0, :type :invoke, :f :cas, :value [1 2]}
+  jepsen-log  Jepsen text log lines (as in Porcupine's etcd data), e.g.
+              INFO  jepsen.util - 0<TAB>:invoke<TAB>:cas<TAB>[1 2]
+type is invoke, ok, fail or info. --independent splits jepsen.independent
+tuples (value [key value]); in EDN, #jepsen.independent/tuple values are
+split anyway.
 
 Models: register, cas-register, kv, kv-append, set, queue, counter.
 
@@ -25,7 +35,7 @@ Exit codes:
   3  bad input: unreadable or malformed file, operation that does not fit
      the model, unknown model, or bad arguments (takes precedence)";
 
-/// Checks Jepsen-style histories (JSON Lines) for linearizability.
+/// Checks Jepsen-style histories (JSON Lines, EDN, Jepsen logs) for linearizability.
 #[derive(Debug, Parser)]
 #[command(name = "sandtable-check", version, after_help = AFTER_HELP)]
 struct Cli {
@@ -47,9 +57,19 @@ struct Cli {
     /// Write a self-contained HTML report to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// History files (JSON Lines); - for standard input.
+    /// History format: auto, jsonl, edn or jepsen-log.
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    format: Format,
+    /// Values are jepsen.independent tuples [key value]: split them into key and value.
+    #[arg(long)]
+    independent: bool,
+    /// History files (JSON Lines, EDN or Jepsen logs); - for standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
 }
 
 /// What happened to one file.
@@ -117,7 +137,7 @@ fn progress_bar(files: usize) -> ProgressBar {
 }
 
 fn run_one(cli: &Cli, model: &dyn DynModel, file: &str) -> Outcome {
-    let history = match read_history(file) {
+    let history = match read_history(cli, file) {
         Ok(h) => h,
         Err(e) => return Outcome::BadInput(e),
     };
@@ -137,13 +157,16 @@ fn run_one(cli: &Cli, model: &dyn DynModel, file: &str) -> Outcome {
     }
 }
 
-fn read_history(file: &str) -> Result<History, String> {
+fn read_history(cli: &Cli, file: &str) -> Result<History, String> {
     let reader: Box<dyn Read> = if file == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(File::open(file).map_err(|e| format!("cannot open: {e}"))?)
     };
-    History::from_jsonl(reader).map_err(|e| e.to_string())
+    let options = ParseOptions::new()
+        .format(cli.format)
+        .independent(cli.independent);
+    History::from_reader(reader, &options).map_err(|e| e.to_string())
 }
 
 fn report(cli: &Cli, file: &str, outcome: &Outcome) {

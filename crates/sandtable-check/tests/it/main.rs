@@ -4,6 +4,8 @@ mod brute;
 mod cases;
 mod cli;
 mod explain;
+mod formats;
+mod formats_cli;
 mod html;
 mod precheck;
 mod props;
