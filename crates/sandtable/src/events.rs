@@ -1,11 +1,11 @@
 //! The future of a run: one heap of timestamped events (timer firings, message deliveries,
 //! scheduled actions), ordered by true virtual time and then by a run-unique sequence number.
 
-use std::cell::Cell;
 use std::rc::Rc;
-use std::task::Waker;
 
 use slab::Slab;
+
+use std::task::Waker;
 
 use crate::node::NodeId;
 use crate::world::World;
@@ -79,7 +79,7 @@ pub(crate) type Action = Box<dyn FnOnce(&Rc<World>)>;
 #[derive(Default)]
 pub(crate) struct Events {
     /// (true time, packed sequence/kind/key): ordered by time, then sequence.
-    heap: RadixHeap,
+    heap: Wheel,
     next_seq: u64,
     pub timers: Slab<TimerSlot>,
     pub actions: Slab<Action>,
@@ -95,12 +95,28 @@ impl Events {
         seq
     }
 
+    /// The time of the earliest pending event (slower than [`Events::pop_until`]: for rare
+    /// paths only).
     pub(crate) fn peek_time(&self) -> Option<u64> {
-        self.heap.peek().map(|e| (e >> 64) as u64)
+        self.heap.peek_time()
     }
 
+    /// Takes out the earliest event if it is due at or before `limit`.
+    pub(crate) fn pop_until(&mut self, limit: u64) -> Next {
+        match self.heap.pop_until(limit) {
+            Next128::Key(e) => Next::Event(unpack((e >> 64) as u64, e as u64)),
+            Next128::Later => Next::Later,
+            Next128::Empty => Next::Empty,
+        }
+    }
+
+    /// Takes out the earliest event.
+    #[cfg(test)]
     pub(crate) fn pop(&mut self) -> Option<Event> {
-        self.heap.pop().map(|e| unpack((e >> 64) as u64, e as u64))
+        match self.pop_until(u64::MAX) {
+            Next::Event(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// Registers a timer that fires at true time `at`; returns its slot.
@@ -154,109 +170,261 @@ impl Events {
     }
 }
 
-/// A monotone priority queue of 128-bit keys (a radix heap): every key pushed is at least the
-/// last key popped, which holds here because nothing is ever scheduled in the past. Keys sit in
-/// buckets by the highest bit in which they differ from the last popped key; popping empties
-/// the lowest non-empty bucket into lower ones. Pushes are O(1), and a key moves down at most
-/// 128 times in its life — with few, predictable branches, unlike a binary heap's sift-down.
-struct RadixHeap {
-    last: u128,
-    /// Bit i set when `buckets[i]` is non-empty (bucket 0 holds keys equal to `last`).
-    occupied: [u64; 3],
-    buckets: Vec<Vec<u128>>,
-    /// The minimum found by the last `peek`, until the next pop.
-    min: Cell<Option<u128>>,
+/// What [`Events::pop_until`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// The earliest event, taken out.
+    Event(Event),
+    /// Events are pending, but the earliest is later than the limit (nothing was taken).
+    Later,
+    /// No event is pending.
+    Empty,
 }
 
-impl Default for RadixHeap {
+/// Bits of time per wheel level: 256 slots a level.
+const LEVEL_BITS: u32 = 8;
+const SLOTS: usize = 1 << LEVEL_BITS;
+/// Most pending entries kept outside the wheel.
+const FEW: usize = 32;
+/// Words of a level's occupancy bitmap.
+const WORDS: usize = SLOTS / 64;
+/// Levels needed to cover all 64 bits of time.
+const LEVELS: usize = 64_usize.div_ceil(LEVEL_BITS as usize);
+
+/// A hierarchical timing wheel over nanosecond times, exact (no rounding).
+///
+/// An entry sits at the level of the highest 8-bit digit in which its time differs from
+/// `elapsed` (a lower bound of every pending time), in the slot of that digit. Entries of the
+/// lowest non-empty level's first occupied slot are the earliest; at level 0 a slot is one
+/// nanosecond, so its entries are due together and leave in the order they came (their
+/// sequence order: a slot only ever receives entries with higher sequence numbers than the ones
+/// it holds, whether pushed or cascaded, since a slot is cascaded only when every lower level is
+/// empty). Reaching a slot above level 0 moves `elapsed` to the slot's earliest entry, which
+/// becomes due, and cascades the others one level down or more: an entry moves at most 7 times
+/// in its life, typically once or twice for timers milliseconds away, and a lone entry not at
+/// all. Pushes and pops are O(1) but for one pass over a slot when it is reached.
+///
+/// Times pushed must not be earlier than `elapsed`, which never passes a time the caller has
+/// not reached: `pop_until(limit)` cascades only slots starting at or before `limit`.
+struct Wheel {
+    elapsed: u64,
+    /// While few entries are pending (at most [`FEW`]), they are kept here unsorted instead,
+    /// where a pass over one or two cache lines finds the earliest: a sparse run (a ping-pong,
+    /// a handful of nodes) never touches the wheel's slots. More entries move everything into
+    /// the wheel, until it is empty again.
+    few: Vec<u128>,
+    spread: bool,
+    /// Entries due at exactly `elapsed`, in sequence order, from `due_head` on.
+    due: Vec<u128>,
+    due_head: usize,
+    /// Bit `l` set when level `l` has an occupied slot.
+    levels: u8,
+    /// Per level, bit `s` set when slot `s` is non-empty.
+    occupied: [[u64; WORDS]; LEVELS],
+    slots: Vec<Vec<u128>>,
+    /// An empty vector with capacity, swapped with a slot being cascaded.
+    spare: Vec<u128>,
+    len: usize,
+}
+
+impl Default for Wheel {
     fn default() -> Self {
-        RadixHeap {
-            last: 0,
-            occupied: [0; 3],
-            buckets: (0..129).map(|_| Vec::new()).collect(),
-            min: Cell::new(None),
+        Wheel {
+            elapsed: 0,
+            few: Vec::with_capacity(FEW),
+            spread: false,
+            due: Vec::new(),
+            due_head: 0,
+            levels: 0,
+            occupied: [[0; WORDS]; LEVELS],
+            slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
+            spare: Vec::new(),
+            len: 0,
         }
     }
 }
 
-impl RadixHeap {
-    fn bucket_of(&self, key: u128) -> usize {
-        let diff = key ^ self.last;
-        if diff == 0 {
-            0
-        } else {
-            128 - diff.leading_zeros() as usize
-        }
-    }
-
-    fn put(&mut self, key: u128) {
-        let b = self.bucket_of(key);
-        self.buckets[b].push(key);
-        self.occupied[b / 64] |= 1 << (b % 64);
-    }
-
+impl Wheel {
     fn push(&mut self, key: u128) {
-        if self.min.get().is_some_and(|m| key < m) {
-            self.min.set(Some(key));
-        }
+        let time = (key >> 64) as u64;
         assert!(
-            key >= self.last,
-            "sandtable bug: an event was scheduled before the current virtual time"
+            time >= self.elapsed,
+            "sandtable bug: an event was scheduled at {time} ns, before the wheel's time {} ns",
+            self.elapsed
         );
-        self.put(key);
-    }
-
-    fn lowest_occupied(&self) -> Option<usize> {
-        (0..3)
-            .find(|&w| self.occupied[w] != 0)
-            .map(|w| w * 64 + self.occupied[w].trailing_zeros() as usize)
-    }
-
-    /// Makes bucket 0 hold the minimum (keys are unique, so exactly it) and returns it.
-    fn settle(&mut self) -> Option<u128> {
-        let b = self.lowest_occupied()?;
-        if b != 0 {
-            let keys = std::mem::take(&mut self.buckets[b]);
-            self.occupied[b / 64] &= !(1 << (b % 64));
-            self.last = *keys.iter().min().expect("an occupied bucket has keys");
-            for &k in &keys {
-                self.put(k);
+        self.len += 1;
+        if !self.spread {
+            if self.few.len() < FEW {
+                self.few.push(key);
+                return;
             }
-            // Give the emptied bucket its allocation back for reuse.
-            let mut keys = keys;
-            keys.clear();
-            self.buckets[b] = keys;
+            self.spread = true;
+            let mut few = std::mem::take(&mut self.few);
+            few.sort_unstable();
+            for k in few.drain(..) {
+                self.file((k >> 64) as u64, k);
+            }
+            self.few = few;
         }
-        self.buckets[0].last().copied()
+        self.file(time, key);
     }
 
-    /// The minimum, without moving anything: `last` must stay the last key *popped*, since a
-    /// run may stop before the minimum (at a deadline) and later schedule earlier events.
-    fn peek(&self) -> Option<u128> {
-        if let Some(min) = self.min.get() {
-            return Some(min);
+    #[inline]
+    fn file(&mut self, time: u64, key: u128) {
+        if time == self.elapsed {
+            self.due.push(key);
+        } else {
+            self.put(time, key);
         }
-        let b = self.lowest_occupied()?;
-        let min = self.buckets[b].iter().min().copied();
-        self.min.set(min);
-        min
     }
 
-    fn pop(&mut self) -> Option<u128> {
-        self.min.set(None);
-        self.settle()?;
-        let key = self.buckets[0].pop();
-        if self.buckets[0].is_empty() {
-            self.occupied[0] &= !1;
+    /// Files an entry later than `elapsed` by the highest digit in which they differ.
+    #[inline]
+    fn put(&mut self, time: u64, key: u128) {
+        let diff = time ^ self.elapsed;
+        debug_assert!(diff != 0 && time > self.elapsed);
+        let level = (63 - diff.leading_zeros()) / LEVEL_BITS;
+        let slot = ((time >> (level * LEVEL_BITS)) as usize) & (SLOTS - 1);
+        let level = level as usize;
+        self.slots[level * SLOTS + slot].push(key);
+        self.occupied[level][slot / 64] |= 1 << (slot % 64);
+        self.levels |= 1 << level;
+    }
+
+    /// Takes out the earliest key if its time is at most `limit`.
+    fn pop_until(&mut self, limit: u64) -> Next128 {
+        if !self.spread {
+            let Some((i, &key)) = self.few.iter().enumerate().min_by_key(|(_, k)| **k) else {
+                return Next128::Empty;
+            };
+            let time = (key >> 64) as u64;
+            if time > limit {
+                return Next128::Later;
+            }
+            self.few.swap_remove(i);
+            self.elapsed = time;
+            self.len -= 1;
+            return Next128::Key(key);
         }
-        key
+        let next = self.pop_spread(limit);
+        if self.len == 0 {
+            self.spread = false;
+        }
+        next
+    }
+
+    fn pop_spread(&mut self, limit: u64) -> Next128 {
+        loop {
+            if let Some(&key) = self.due.get(self.due_head) {
+                if self.elapsed > limit {
+                    return Next128::Later;
+                }
+                self.due_head += 1;
+                if self.due_head == self.due.len() {
+                    self.due.clear();
+                    self.due_head = 0;
+                }
+                self.len -= 1;
+                return Next128::Key(key);
+            }
+            if self.levels == 0 {
+                return Next128::Empty;
+            }
+            let level = self.levels.trailing_zeros() as usize;
+            let slot = self.first_slot(level);
+            let index = level * SLOTS + slot;
+            // At level 0 the slot is one nanosecond: `elapsed`'s higher digits and the slot's.
+            // Above, the earliest entry of the slot, found by one pass over it.
+            let start = if level == 0 {
+                self.elapsed & !(SLOTS as u64 - 1) | slot as u64
+            } else {
+                let entries = self.slots[index].iter();
+                entries.map(|k| (k >> 64) as u64).min().unwrap_or(u64::MAX)
+            };
+            if start > limit {
+                return Next128::Later;
+            }
+            self.occupied[level][slot / 64] &= !(1 << (slot % 64));
+            if self.occupied[level] == [0; WORDS] {
+                self.levels &= !(1 << level);
+            }
+            self.elapsed = start;
+            if level == 0 {
+                // Every entry of a level-0 slot is due at `start`, already in sequence order.
+                std::mem::swap(&mut self.due, &mut self.slots[index]);
+                continue;
+            }
+            // Cascade: every entry of the slot becomes due or moves to a lower level (they all
+            // differ from `start` only below this level).
+            std::mem::swap(&mut self.spare, &mut self.slots[index]);
+            let mut bucket = std::mem::take(&mut self.spare);
+            for &key in &bucket {
+                let time = (key >> 64) as u64;
+                if time == start {
+                    self.due.push(key);
+                } else {
+                    self.put(time, key);
+                }
+            }
+            bucket.clear();
+            self.spare = bucket;
+        }
+    }
+
+    /// The earliest time, found without moving anything (a scan of one slot): for the rare
+    /// callers that need the exact time of an event beyond a limit.
+    fn peek_time(&self) -> Option<u64> {
+        if !self.spread {
+            return self.few.iter().min().map(|k| (k >> 64) as u64);
+        }
+        if self.due_head < self.due.len() {
+            return Some(self.elapsed);
+        }
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let slot = self.first_slot(level);
+        self.slots[level * SLOTS + slot]
+            .iter()
+            .map(|k| (k >> 64) as u64)
+            .min()
+    }
+
+    /// The first occupied slot of a non-empty level.
+    #[inline]
+    fn first_slot(&self, level: usize) -> usize {
+        let words = &self.occupied[level];
+        let w = words
+            .iter()
+            .position(|&w| w != 0)
+            .expect("an occupied level has an occupied slot");
+        w * 64 + words[w].trailing_zeros() as usize
     }
 
     fn clear(&mut self) {
-        self.min.set(None);
-        self.buckets.iter_mut().for_each(Vec::clear);
-        self.occupied = [0; 3];
+        for (level, words) in self.occupied.iter_mut().enumerate() {
+            for (w, occupied) in words.iter_mut().enumerate() {
+                while *occupied != 0 {
+                    let slot = w * 64 + occupied.trailing_zeros() as usize;
+                    self.slots[level * SLOTS + slot].clear();
+                    *occupied &= *occupied - 1;
+                }
+            }
+        }
+        self.few.clear();
+        self.spread = false;
+        self.due.clear();
+        self.due_head = 0;
+        self.levels = 0;
+        self.len = 0;
     }
+}
+
+enum Next128 {
+    Key(u128),
+    Later,
+    Empty,
 }
 
 #[cfg(test)]
@@ -297,27 +465,97 @@ mod tests {
         );
     }
 
+    /// The wheel against a sorted list, with the simulator's access pattern: pushes never
+    /// earlier than the last pop, many equal times (FIFO among them), spans from 1 ns to hours,
+    /// and `pop_until` limits that stop short of the minimum.
     #[test]
-    fn the_radix_heap_pops_in_order() {
-        let mut h = RadixHeap::default();
+    fn the_wheel_pops_in_time_then_push_order() {
+        let mut w = Wheel::default();
         let mut x: u64 = 12345;
-        let mut all = Vec::new();
-        for _ in 0..5000 {
+        let mut model: std::collections::BTreeSet<u128> = Default::default();
+        let mut now = 0u64;
+        let mut seq = 0u64;
+        let (mut spread_seen, mut few_again) = (false, false);
+        for round in 0..30_000u64 {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            // Monotone, as the simulator guarantees: never below the last key popped.
-            let k = h.last + ((x >> 20) as u128 % 1000) * 1000 + all.len() as u128;
-            all.push(k);
-            h.push(k);
-            if x.is_multiple_of(3) {
-                all.sort_unstable();
-                assert_eq!(h.pop(), Some(all.remove(0)));
+            let r = x >> 33;
+            // Phases that fill the wheel and phases that drain it (back to the few-entry mode).
+            let pushes = if (round / 2_000) % 2 == 0 { 3 } else { 1 };
+            if r % 5 < pushes {
+                let delta = match r % 7 {
+                    0 => 0,
+                    1 => r % 64,
+                    2 => r % 100_000,
+                    3 => r % 10_000_000,
+                    4 => r % 1_000_000_000_000,
+                    5 => (r % 3) << 40,
+                    _ => r % 1_000,
+                };
+                let key = ((now + delta) as u128) << 64 | seq as u128;
+                seq += 1;
+                model.insert(key);
+                w.push(key);
+            } else {
+                let limit = if round % 11 == 0 {
+                    now + (r % 1_000_000)
+                } else {
+                    u64::MAX
+                };
+                let expected = match model.first() {
+                    None => Next128::Empty,
+                    Some(&k) if (k >> 64) as u64 > limit => Next128::Later,
+                    Some(_) => Next128::Key(model.pop_first().expect("not empty")),
+                };
+                let got = w.pop_until(limit);
+                match (&got, &expected) {
+                    (Next128::Key(a), Next128::Key(b)) => {
+                        assert_eq!(a, b);
+                        now = (a >> 64) as u64;
+                    }
+                    (Next128::Later, Next128::Later) => {
+                        assert_eq!(w.peek_time(), model.first().map(|k| (k >> 64) as u64));
+                        now = limit;
+                    }
+                    (Next128::Empty, Next128::Empty) => {}
+                    _ => panic!("round {round}: wheel and model disagree"),
+                }
+                assert_eq!(w.len, model.len());
+                spread_seen |= w.spread;
+                few_again |= spread_seen && !w.spread;
+                assert!(w.elapsed <= now, "the wheel never runs ahead of the caller");
             }
         }
-        all.sort_unstable();
-        let rest: Vec<u128> = std::iter::from_fn(|| h.pop()).collect();
-        assert_eq!(rest, all);
+        assert!(
+            spread_seen && few_again,
+            "both modes and the way back were exercised"
+        );
+        let model: Vec<u128> = model.into_iter().collect();
+        let rest: Vec<u128> = std::iter::from_fn(|| match w.pop_until(u64::MAX) {
+            Next128::Key(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(rest, model);
+        now = rest.last().map_or(now, |k| (k >> 64) as u64);
+        w.push(((now + 5) as u128) << 64);
+        w.clear();
+        assert!(matches!(w.pop_until(u64::MAX), Next128::Empty));
+    }
+
+    #[test]
+    fn the_wheel_reaches_the_end_of_time() {
+        let mut w = Wheel::default();
+        for t in [u64::MAX, 1 << 63, 3, u64::MAX - 1] {
+            w.push((t as u128) << 64);
+        }
+        let times: Vec<u64> = std::iter::from_fn(|| match w.pop_until(u64::MAX) {
+            Next128::Key(k) => Some((k >> 64) as u64),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(times, [3, 1 << 63, u64::MAX - 1, u64::MAX]);
     }
 
     #[test]

@@ -89,7 +89,10 @@ impl ReadyQueue {
         // SAFETY: owner thread; callers hold the reference only within one method call, during
         // which no user code runs, so no second reference to `local` exists.
         let local = unsafe { &mut *self.local.get() };
-        if self.remote_pending.swap(false, Ordering::Acquire) {
+        // A plain load first: the swap is a locked instruction, and remote wakes are rare.
+        if self.remote_pending.load(Ordering::Relaxed)
+            && self.remote_pending.swap(false, Ordering::Acquire)
+        {
             local.extend(
                 self.remote
                     .lock()

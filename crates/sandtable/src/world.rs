@@ -18,7 +18,7 @@ use crate::config::{Config, Scheduling};
 use crate::disk::store::Disk;
 use crate::disk::{CrashBehavior, DiskConfig};
 use crate::error::{PendingTask, SimError};
-use crate::events::{Action, Due, Events};
+use crate::events::{Action, Due, Event, Events, Next};
 use crate::executor::{self, ReadyQueue, TaskTable};
 use crate::fingerprint::{EventKind, Fingerprint};
 use crate::nemesis::{Schedule, TargetHook};
@@ -162,23 +162,35 @@ impl World {
             if self.poll_one()? {
                 continue;
             }
-            let next = self.events.borrow().peek_time();
+            let time_limit = self.config.time_limit_ns();
+            let limit = match until {
+                Until::Time(deadline) => (*deadline).min(time_limit),
+                _ => time_limit,
+            };
+            let next = self.events.borrow_mut().pop_until(limit);
             match (next, until) {
-                (Some(t), Until::Time(deadline)) if t > *deadline => {
-                    self.advance_to(*deadline);
-                    return Ok(());
-                }
-                (None, Until::Time(deadline)) => {
-                    self.advance_to(*deadline);
-                    return Ok(());
-                }
-                (Some(t), _) if t > self.config.time_limit_ns() => {
+                (Next::Event(event), _) => self.fire(event),
+                (Next::Later, Until::Time(deadline)) => {
+                    // The earliest event is past the deadline or the time limit: which one?
+                    let t = self
+                        .events
+                        .borrow()
+                        .peek_time()
+                        .expect("events are pending");
+                    if t > *deadline {
+                        self.advance_to(*deadline);
+                        return Ok(());
+                    }
                     return Err(self.time_limit_error(until));
                 }
-                (Some(_), _) => self.fire_next(),
+                (Next::Later, _) => return Err(self.time_limit_error(until)),
+                (Next::Empty, Until::Time(deadline)) => {
+                    self.advance_to(*deadline);
+                    return Ok(());
+                }
                 // Without clients, `run` means "until nothing is left to do".
-                (None, Until::Clients) if self.clients_total.get() == 0 => return Ok(()),
-                (None, _) => return Err(self.deadlock_error(until)),
+                (Next::Empty, Until::Clients) if self.clients_total.get() == 0 => return Ok(()),
+                (Next::Empty, _) => return Err(self.deadlock_error(until)),
             }
         }
     }
@@ -257,9 +269,8 @@ impl World {
         }
     }
 
-    /// Pops the earliest event, advances time to it, and carries it out.
-    fn fire_next(self: &Rc<Self>) {
-        let event = self.events.borrow_mut().pop().expect("caller saw an event");
+    /// Advances time to a popped event and carries it out.
+    fn fire(self: &Rc<Self>, event: Event) {
         self.advance_to(event.time);
         match event.due {
             Due::Timer(key) => {

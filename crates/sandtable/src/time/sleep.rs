@@ -83,7 +83,8 @@ impl Sleep {
         if let Some(stale) = self.slot.take() {
             events.timers.try_remove(stale as usize);
         }
-        self.slot = Some(events.add_timer(node, self.deadline.0, fire_at(), cx.waker().clone()));
+        let waker = cx.waker().clone();
+        self.slot = Some(events.add_timer(node, self.deadline.0, fire_at(), waker));
     }
 }
 
