@@ -12,14 +12,36 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use async_task::{Builder, Runnable, Task};
-use slab::Slab;
 
 use crate::node::NodeId;
+
+/// Hints the processor to bring a task's header and the start of its future into cache.
+#[inline(always)]
+pub(crate) fn prefetch(runnable: &SimRunnable) {
+    // The metadata lives in the task's header, inside its allocation.
+    let p = runnable.metadata() as *const TaskMeta as *const i8;
+    prefetch_address(p);
+    prefetch_address(p.wrapping_add(64));
+}
+
+#[inline(always)]
+fn prefetch_address(p: *const i8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint: it never faults and has no visible effect, whatever
+    // the address (callers pass addresses inside live allocations anyway).
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// Metadata carried by every runnable: the owning node and a run-unique task id.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TaskMeta {
     pub node: NodeId,
+    /// The task's key in the [`TaskTable`].
+    pub slot: u32,
     pub id: u64,
 }
 
@@ -108,16 +130,24 @@ impl ReadyQueue {
     /// `choose(n)` picks among the `n` oldest runnables, `n` at most `window`: the chosen one
     /// changes place with the oldest, which is then taken, so the window stays made of the
     /// oldest tasks and a huge ready queue is walked from its (cache-warm) front.
+    ///
+    /// `entrant` is shown the runnable that enters the window with this take (to prefetch it).
     pub(crate) fn take(
         &self,
         window: usize,
         choose: impl FnOnce(usize) -> usize,
+        entrant: impl FnOnce(&SimRunnable),
     ) -> Option<SimRunnable> {
         let q = self.queue();
         match q.len().min(window) {
             0 => None,
             1 => q.pop_front(),
             n => {
+                // The task that enters the window with this take is polled some time from now,
+                // at an unpredictable position: fetch its memory while the others run.
+                if let Some(next) = q.get(window) {
+                    entrant(next);
+                }
                 q.swap(0, choose(n));
                 q.pop_front()
             }
@@ -162,8 +192,56 @@ pub(crate) struct TaskEntry {
 /// All live tasks of a run, keyed by slab index; ids are never reused within a run.
 #[derive(Default)]
 pub(crate) struct TaskTable {
-    pub tasks: Slab<TaskEntry>,
+    pub tasks: TaskSlab,
     pub next_id: u64,
+}
+
+/// A slab of task entries (keys are reused, lowest-freed-last, as in the `slab` crate) whose
+/// entry addresses are known, so the entry of a task about to run can be prefetched.
+#[derive(Default)]
+pub(crate) struct TaskSlab {
+    entries: Vec<Option<TaskEntry>>,
+    free: Vec<usize>,
+}
+
+impl TaskSlab {
+    /// The key the next `insert` returns.
+    pub(crate) fn vacant_key(&self) -> usize {
+        self.free.last().copied().unwrap_or(self.entries.len())
+    }
+
+    pub(crate) fn insert(&mut self, entry: TaskEntry) -> usize {
+        match self.free.pop() {
+            Some(key) => {
+                self.entries[key] = Some(entry);
+                key
+            }
+            None => {
+                self.entries.push(Some(entry));
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    pub(crate) fn try_remove(&mut self, key: usize) -> Option<TaskEntry> {
+        let entry = self.entries.get_mut(key)?.take()?;
+        self.free.push(key);
+        Some(entry)
+    }
+
+    /// Live entries in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &TaskEntry)> {
+        let entries = self.entries.iter().enumerate();
+        entries.filter_map(|(k, e)| e.as_ref().map(|e| (k, e)))
+    }
+
+    /// Hints the processor to fetch the entry at `key`.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, key: u32) {
+        if (key as usize) < self.entries.len() {
+            prefetch_address(self.entries.as_ptr().wrapping_add(key as usize) as *const i8);
+        }
+    }
 }
 
 impl TaskTable {
@@ -205,13 +283,17 @@ where
         node,
         id,
     };
-    let wrapped = async move {
-        let _guard = guard;
-        future.await
+    let wrapped = Wrapped {
+        inner: future,
+        _guard: guard,
     };
     let queue = ready.clone();
     let (runnable, task) = Builder::new()
-        .metadata(TaskMeta { node, id })
+        .metadata(TaskMeta {
+            node,
+            slot: u32::try_from(key).expect("fewer than 2^32 live tasks"),
+            id,
+        })
         .spawn_local(move |_| wrapped, move |r| queue.push(r));
     let entry = TaskEntry {
         node,
@@ -251,6 +333,23 @@ impl<F> Drop for CatchDrop<F> {
         if let Err(payload) = result {
             crate::context::try_with(|w| w.record_panic(self.node, self.id, payload));
         }
+    }
+}
+
+/// The future a task runs: the user's (with its destructor guarded), then the table guard, in
+/// a plain struct (an `async` block would keep the captured values twice, making every task's
+/// allocation larger).
+struct Wrapped<F> {
+    inner: CatchDrop<F>,
+    _guard: RemoveOnDrop,
+}
+
+impl<F: Future> Future for Wrapped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: never moved out of the pinned struct.
+        unsafe { self.map_unchecked_mut(|s| &mut s.inner) }.poll(cx)
     }
 }
 

@@ -213,9 +213,14 @@ impl World {
     /// Polls one ready task; false if none was ready.
     fn poll_one(self: &Rc<Self>) -> Result<bool, SimError> {
         let runnable = match self.config.scheduling {
-            Scheduling::Random => self.ready.take(self.config.schedule_window, |n| {
-                self.sched_rng.borrow_mut().random_range(0..n)
-            }),
+            Scheduling::Random => self.ready.take(
+                self.config.schedule_window,
+                |n| self.sched_rng.borrow_mut().random_range(0..n),
+                |entrant| {
+                    executor::prefetch(entrant);
+                    self.tasks.borrow().tasks.prefetch(entrant.metadata().slot);
+                },
+            ),
             Scheduling::Fifo => self.ready.take_front(),
         };
         let Some(runnable) = runnable else {
