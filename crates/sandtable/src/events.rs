@@ -161,6 +161,21 @@ impl Events {
         slot.waker.take()
     }
 
+    /// Hints the processor to fetch the task that the next event wakes, if that is a timer
+    /// found without moving anything: it is likely cold (one of many sleeping tasks), and it
+    /// is needed right after the current event's task has run.
+    #[inline]
+    pub(crate) fn prefetch_next(&self) {
+        let Some(next) = self.heap.peek_next() else {
+            return;
+        };
+        if let Due::Timer(key) = unpack((next >> 64) as u64, next as u64).due {
+            if let Some(waker) = self.timers.get(key as usize).and_then(|t| t.waker.as_ref()) {
+                crate::executor::prefetch_address(waker.data() as *const i8);
+            }
+        }
+    }
+
     /// Takes everything out, so the caller can drop it outside any borrow.
     pub(crate) fn clear(&mut self) -> (Vec<Waker>, Vec<Action>) {
         self.heap.clear();
@@ -369,6 +384,27 @@ impl Wheel {
             bucket.clear();
             self.spare = bucket;
         }
+    }
+
+    /// The entry most likely next, if it is cheap to find: the next one due now, or the
+    /// earliest of a small first slot. (A hint only: ties within a slot are not resolved.)
+    #[inline]
+    fn peek_next(&self) -> Option<u128> {
+        if !self.spread {
+            return None;
+        }
+        if let Some(&key) = self.due.get(self.due_head) {
+            return Some(key);
+        }
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let slot = &self.slots[level * SLOTS + self.first_slot(level)];
+        if slot.len() > 4 {
+            return None;
+        }
+        slot.iter().min().copied()
     }
 
     /// The earliest time, found without moving anything (a scan of one slot): for the rare

@@ -25,7 +25,7 @@ pub(crate) fn prefetch(runnable: &SimRunnable) {
 }
 
 #[inline(always)]
-fn prefetch_address(p: *const i8) {
+pub(crate) fn prefetch_address(p: *const i8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is only a hint: it never faults and has no visible effect, whatever
     // the address (callers pass addresses inside live allocations anyway).

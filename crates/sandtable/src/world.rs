@@ -279,7 +279,11 @@ impl World {
         self.advance_to(event.time);
         match event.due {
             Due::Timer(key) => {
-                let waker = self.events.borrow_mut().fire_timer(key, event.seq);
+                let waker = {
+                    let mut events = self.events.borrow_mut();
+                    events.prefetch_next();
+                    events.fire_timer(key, event.seq)
+                };
                 if let Some(waker) = waker {
                     self.mix(EventKind::Timer, event.seq);
                     waker.wake();
