@@ -1,7 +1,7 @@
 //! The main demo: a replicated register under partitions and crashes, every run checked for
 //! linearizability.
 //!
-//! First the correct protocol (reads from the primary) runs on 30 seeds and passes. Then the
+//! First the correct protocol (reads from the primary) runs on 100 seeds and passes. Then the
 //! buggy one (reads from any replica) runs until a seed fails; the checker explains the stale
 //! read, and the failing seed, its fault schedule, the rerun command and the artifacts
 //! (trace, history, HTML report) are printed.
@@ -18,9 +18,9 @@ fn main() {
     let started = std::time::Instant::now();
     let config = CheckConfig::new().regressions(false);
 
-    println!("1. primary-backup register, reads from the primary, 30 seeds under partitions and crashes:");
+    println!("1. primary-backup register, reads from the primary, 100 seeds under partitions and crashes:");
     match sandtable::run_seeds(
-        config.clone().name("register_primary").seeds(0..30),
+        config.clone().name("register_primary").seeds(0..100),
         |sim| scenario(sim, Reads::Primary),
     ) {
         Ok(summary) => println!("   all {} seeds linearizable", summary.seeds_run),

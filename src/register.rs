@@ -52,7 +52,8 @@ pub async fn replica(me: &'static str) {
         };
         match msg {
             Msg::Write(v) => {
-                if disk::write_synced("value", &v.to_le_bytes()).await.is_err() {
+                // Atomic: a crash halfway through must not tear the previous durable value.
+                if disk::write_atomic("value", &v.to_le_bytes()).await.is_err() {
                     continue; // not durable: no ack, the client times out
                 }
                 value = Some(v);
@@ -78,12 +79,20 @@ async fn recover() -> Option<i64> {
 /// One client process: `ops` random reads and writes, each recorded in `rec`. An operation
 /// without a reply within 100 ms is `info` (its outcome is unknown) and the process stops.
 pub async fn client(process: u64, ops: usize, rec: Recorder, reads: Reads) {
+    client_until(process, ops, rec, reads, Duration::MAX).await
+}
+
+/// [`client`], but invoking nothing once virtual time reaches `until`.
+async fn client_until(process: u64, ops: usize, rec: Recorder, reads: Reads, until: Duration) {
     let ep = Endpoint::<Msg>::bind("0.0.0.0:0")
         .await
         .expect("an ephemeral port is free");
     let now = || Some(Handle::current().elapsed().as_nanos() as u64);
     for _ in 0..ops {
         sleep(Duration::from_millis(sandtable::rand::random_range(0..200))).await;
+        if Handle::current().elapsed() >= until {
+            return;
+        }
         let (f, value, target, msg) = if sandtable::rand::random_bool(0.4) {
             let v = sandtable::rand::random_range(1..100);
             ("write", Value::from(v), REPLICAS[0], Msg::Write(v))
@@ -120,7 +129,7 @@ pub async fn client_loop(
 ) {
     let mut process = first;
     while Handle::current().elapsed() < until {
-        client(process, ops, rec.clone(), reads).await;
+        client_until(process, ops, rec.clone(), reads, until).await;
         process += stride;
     }
 }
@@ -146,16 +155,20 @@ pub fn long_run(sim: &Sim, reads: Reads, duration: Duration) -> Result<Recorder,
     Ok(rec)
 }
 
-/// The whole test body: three replicas, four clients, partitions and crashes for 10 s, then
-/// the history checked against a register model.
+/// The whole test body: three replicas, four client loops, partitions and crashes for 10 s
+/// then healed, clients going on for 2 s more, and the history checked against a register
+/// model.
 pub fn scenario(sim: &Sim, reads: Reads) -> Result<(), BoxError> {
     for name in REPLICAS {
         sim.add_node(name, move || replica(name));
     }
     let rec = Recorder::new();
     sim.attach_history(&rec);
-    for p in 0..4 {
-        sim.client(format!("c{p}"), client(p, 15, rec.clone(), reads));
+    for c in 0..4 {
+        sim.client(
+            format!("c{c}"),
+            client_loop(c, 4, 1_000, rec.clone(), reads, Duration::from_secs(12)),
+        );
     }
     sim.nemesis(
         &Nemesis::new().partitions().crashes(),

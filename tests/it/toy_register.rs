@@ -116,15 +116,15 @@ fn the_printed_rerun_command_reproduces_the_failure() {
 fn reading_from_the_primary_is_linearizable_under_partitions_and_crashes() {
     let summary = sandtable::run_seeds(
         toy_config("toy_primary")
-            .seeds(0..30)
+            .seeds(0..1000)
             .determinism_check(true),
         |sim| body(sim, false),
     )
     .unwrap_or_else(|f| panic!("{f}"));
-    assert_eq!(summary.seeds_run, 30);
+    assert_eq!(summary.seeds_run, 1000);
     let distinct: std::collections::BTreeSet<u64> =
         summary.fingerprints.iter().map(|(_, f)| *f).collect();
-    assert_eq!(distinct.len(), 30);
+    assert_eq!(distinct.len(), 1000);
 }
 
 /// A minute of cluster time with crashes and partitions: many crashed (`info`) writes, which

@@ -235,8 +235,21 @@ pub async fn read(path: &str) -> io::Result<Vec<u8>> {
 }
 
 /// Creates (or truncates) `path`, writes `data` and syncs it: durable when this returns Ok.
+///
+/// Not atomic: a crash before the sync may leave the file empty or torn — the previous
+/// content included (truncation is itself an unsynced change). To replace a file's content
+/// safely, use [`write_atomic`].
 pub async fn write_synced(path: &str, data: &[u8]) -> io::Result<()> {
     let f = File::create(path).await?;
     f.write_at(0, data).await?;
     f.sync().await
+}
+
+/// Replaces `path`'s content with `data` atomically and durably: writes and syncs
+/// `<path>.tmp`, then renames it over `path`. After a crash, `path` holds either its previous
+/// content or `data`, never a mix.
+pub async fn write_atomic(path: &str, data: &[u8]) -> io::Result<()> {
+    let tmp = format!("{path}.tmp");
+    write_synced(&tmp, data).await?;
+    rename(&tmp, path).await
 }
