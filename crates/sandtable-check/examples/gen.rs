@@ -1,6 +1,8 @@
 //! Writes a generated linearizable history as JSONL to stdout.
 //!
 //! `cargo run --release -p sandtable-check --example gen -- register PROCESSES OPS [SEED]`
+//! `cargo run --release -p sandtable-check --example gen -- unique PROCESSES OPS [SEED]`
+//! (a register where every write writes a fresh value)
 //! `cargo run --release -p sandtable-check --example gen -- etcd PROCESSES OPS KEYS [SEED]`
 
 use sandtable_check::gen::{register_history, RegisterSpec};
@@ -18,6 +20,9 @@ fn main() {
             num(3, 8) as usize,
             num(4, 1),
         ),
+        Some("unique") => {
+            RegisterSpec::unique_register(num(1, 10) as usize, num(2, 1000) as usize, num(3, 1))
+        }
         _ => RegisterSpec::register(num(1, 10) as usize, num(2, 1000) as usize, num(3, 1)),
     };
     let out = std::io::stdout().lock();

@@ -11,6 +11,7 @@ use crate::entries::Interval;
 use crate::explanation::{explain, Context};
 use crate::precheck::precheck;
 use crate::search::{search, Found, Limits, Outcome, Problem};
+use crate::zones::{analyse, Conflict, Zones};
 use crate::{
     CheckOptions, CheckResult, Explanation, History, Interner, Model, Op, OpStatus, Partition,
     PartitionResult, Verdict,
@@ -67,21 +68,53 @@ pub fn try_check<M: Model>(
         .map(|p| Part::new(model, p, history.ops(), &inputs))
         .collect();
     let deadline = options.max_time.map(|t| start + t);
-    let impossible: Vec<Option<Explanation>> = parts
+    let known: Vec<Known> = parts
         .iter()
         .zip(&partitions)
-        .map(|(part, p)| precheck(&part.context(history.ops(), &values, p.key.clone())))
+        .map(|(part, p)| {
+            let cx = part.context(history.ops(), &values, p.key.clone());
+            let pre = precheck(&cx);
+            let zones = if options.zones {
+                analyse(&cx)
+            } else {
+                Zones::NotApplicable
+            };
+            match (pre, zones) {
+                (None, Zones::Linearizable) => Known::Linearizable,
+                (Some(_), Zones::Linearizable) => {
+                    // Both are sound, so this cannot happen; should it, the search decides.
+                    debug_assert!(false, "the pre-check and the zone analysis disagree");
+                    Known::Open
+                }
+                (Some(e), Zones::Violation(c)) => Known::Impossible(Box::new(e), Some(c)),
+                (Some(e), Zones::NotApplicable) => Known::Impossible(Box::new(e), None),
+                (None, Zones::Violation(c)) => Known::Impossible(Box::new(c.explain(&cx)), Some(c)),
+                (None, Zones::NotApplicable) => Known::Open,
+            }
+        })
         .collect();
-    let outcomes = run_all(&parts, &impossible, options, deadline);
+    let outcomes = run_all(&parts, &known, options, deadline);
     Ok(assemble(
         model,
         history,
         &partitions,
         &parts,
-        outcomes.into_iter().zip(impossible).collect(),
+        outcomes.into_iter().zip(known).collect(),
         &values,
         start,
     ))
+}
+
+/// What is known about a partition before the search.
+enum Known {
+    /// Nothing: search.
+    Open,
+    /// The zone analysis found a linearization exists: no search needed.
+    Linearizable,
+    /// The pre-check or the zone analysis proved no linearization exists: the explanation to
+    /// fall back on, and the zone conflict if there is one. Searched only briefly, for the
+    /// usual explanation with the longest prefix.
+    Impossible(Box<Explanation>, Option<Conflict>),
 }
 
 /// Validates and compiles every non-`fail` operation.
@@ -169,7 +202,7 @@ const EXPLAIN_STEPS: u64 = 1_000_000;
 /// earlier one is known not to be linearizable.
 fn run_all<M: Model>(
     parts: &[Part<'_, M>],
-    impossible: &[Option<Explanation>],
+    known: &[Known],
     options: &CheckOptions,
     deadline: Option<Instant>,
 ) -> Vec<Option<Outcome>> {
@@ -192,10 +225,16 @@ fn run_all<M: Model>(
             deadline,
             cancel: Some(&cancel[i]),
         };
-        let outcome = match impossible[i] {
-            // The pre-check already proved it: search only briefly, for a richer explanation
-            // (the longest prefix); if that search does not finish, the pre-check's stands.
-            Some(_) => {
+        let outcome = match known[i] {
+            Known::Linearizable => Outcome {
+                found: Found::Linearizable,
+                steps: 0,
+                memo_entries: 0,
+            },
+            // The pre-check or the zone analysis already proved it: search only briefly, for a
+            // richer explanation (the longest prefix); if that search does not finish, theirs
+            // stands.
+            Known::Impossible(..) => {
                 let max_steps = Some(
                     limits
                         .max_steps
@@ -206,6 +245,11 @@ fn run_all<M: Model>(
                     ..limits
                 };
                 let o = search(&parts[i].problem, brief);
+                debug_assert_ne!(
+                    o.found,
+                    Found::Linearizable,
+                    "the search found a linearization the pre-check or zone analysis ruled out"
+                );
                 match o.found {
                     Found::NotLinearizable(_) => o,
                     _ => Outcome {
@@ -214,7 +258,7 @@ fn run_all<M: Model>(
                     },
                 }
             }
-            None => search(&parts[i].problem, limits),
+            Known::Open => search(&parts[i].problem, limits),
         };
         if matches!(outcome.found, Found::NotLinearizable(_)) {
             first_fail.fetch_min(i, Ordering::AcqRel);
@@ -249,19 +293,23 @@ fn assemble<M: Model>(
     history: &History,
     partitions: &[Partition],
     parts: &[Part<'_, M>],
-    outcomes: Vec<(Option<Outcome>, Option<Explanation>)>,
+    outcomes: Vec<(Option<Outcome>, Known)>,
     values: &Interner,
     start: Instant,
 ) -> CheckResult {
     let mut explanation = None;
     let mut summary = Vec::with_capacity(parts.len());
-    for (i, (outcome, impossible)) in outcomes.into_iter().enumerate() {
+    for (i, (outcome, known)) in outcomes.into_iter().enumerate() {
         let verdict = outcome.as_ref().map(|o| match &o.found {
             Found::Linearizable => Verdict::Linearizable,
             Found::Unknown => Verdict::Unknown,
             Found::NotLinearizable(deepest) => {
+                let (fallback, conflict) = match &known {
+                    Known::Impossible(e, c) => (Some(e.as_ref()), c.as_ref()),
+                    _ => (None, None),
+                };
                 if explanation.is_none() && deepest.is_empty() {
-                    explanation = impossible.clone();
+                    explanation = fallback.cloned();
                 }
                 if explanation.is_none() {
                     let cx = Context {
@@ -271,7 +319,9 @@ fn assemble<M: Model>(
                         values,
                         key: partitions[i].key.clone(),
                     };
-                    explanation = Some(explain(&cx, deepest));
+                    let mut e = explain(&cx, deepest);
+                    e.conflict = conflict.map(|c| c.text.clone());
+                    explanation = Some(e);
                 }
                 Verdict::NotLinearizable
             }

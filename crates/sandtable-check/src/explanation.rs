@@ -52,8 +52,15 @@ pub struct Explanation {
     /// before `deadline` returned), each with the reason it cannot.
     pub blocked: Vec<Blocked>,
     /// Set when the pre-check found an operation that no order can place at all (then
-    /// `blocked` holds just that operation, and there is no prefix).
+    /// `blocked` holds just that operation, and there is no prefix), or when the zone analysis
+    /// of a register proved it and the search did not finish (then `conflict` says why,
+    /// `blocked` holds the operations involved, each with its part, and there is no prefix).
     pub impossible: bool,
+    /// Why no order exists, by the zone analysis of a register whose values are each written
+    /// once: the two values whose stretches of time must overlap, naming the operations that
+    /// force them. Set when that analysis found the violation, with or without a prefix
+    /// (but not on the pre-check's explanations, which name the one impossible operation).
+    pub conflict: Option<String>,
 }
 
 impl Explanation {
@@ -80,6 +87,14 @@ impl fmt::Display for Explanation {
             self.model,
             self.partition_ops
         )?;
+        if let (true, Some(conflict)) = (self.impossible, &self.conflict) {
+            writeln!(f, "{conflict}")?;
+            writeln!(f, "The operations involved:")?;
+            for b in &self.blocked {
+                writeln!(f, "  {}: {}", b.op, b.reason)?;
+            }
+            return Ok(());
+        }
         if self.impossible {
             writeln!(f, "No order of the operations can place this one:")?;
             for b in &self.blocked {
@@ -114,6 +129,9 @@ impl fmt::Display for Explanation {
         )?;
         for b in &self.blocked {
             writeln!(f, "  {}: {}", b.op, b.reason)?;
+        }
+        if let Some(conflict) = &self.conflict {
+            writeln!(f, "Why no order exists: {conflict}")?;
         }
         Ok(())
     }
@@ -168,6 +186,7 @@ pub(crate) fn explain<M: Model>(cx: &Context<'_, M>, deepest: &[u32]) -> Explana
         deadline: cx.ops[cx.ids[deadline]].clone(),
         blocked,
         impossible: false,
+        conflict: None,
     }
 }
 

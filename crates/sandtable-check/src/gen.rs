@@ -44,8 +44,13 @@ pub struct RegisterSpec {
     pub ops: usize,
     /// Number of keys (1 = a single register, no `key` field).
     pub keys: usize,
-    /// Distinct values written (small domains make the search harder).
+    /// Distinct values written (small domains make the search harder). Ignored when
+    /// `unique_values` is set.
     pub values: u64,
+    /// Whether every write writes a fresh value (1, 2, 3, ...; as in Jepsen's register tests
+    /// with unique writes). Such histories with many overlapping processes are hard for the
+    /// search and decided by the zone analysis instead.
+    pub unique_values: bool,
     /// Whether to issue `cas` operations (else only read and write).
     pub cas: bool,
     /// Chance, per mille, that an operation ends as `info` (crash/timeout).
@@ -62,9 +67,18 @@ impl RegisterSpec {
             ops,
             keys: 1,
             values: 10,
+            unique_values: false,
             cas: false,
             info_per_mille: 20,
             seed,
+        }
+    }
+
+    /// A single read/write register where every write writes a fresh value.
+    pub fn unique_register(processes: usize, ops: usize, seed: u64) -> RegisterSpec {
+        RegisterSpec {
+            unique_values: true,
+            ..RegisterSpec::register(processes, ops, seed)
         }
     }
 
@@ -75,6 +89,7 @@ impl RegisterSpec {
             ops,
             keys,
             values: 5,
+            unique_values: false,
             cas: true,
             info_per_mille: 150,
             seed,
@@ -99,6 +114,8 @@ struct Sim {
     pending: Vec<Option<Pending>>,
     events: Vec<Event>,
     invoked: usize,
+    /// The last fresh value written (with `unique_values`).
+    fresh: i64,
 }
 
 /// Generates a linearizable history by simulating registers.
@@ -110,6 +127,7 @@ pub fn register_history(spec: &RegisterSpec) -> History {
         pending: vec![None; spec.processes],
         events: Vec::with_capacity(spec.ops * 2),
         invoked: 0,
+        fresh: 0,
         spec: spec.clone(),
     };
     while sim.invoked < spec.ops || sim.pending.iter().any(Option::is_some) {
@@ -139,6 +157,10 @@ impl Sim {
         let v = |rng: &mut Rng, n: u64| Value::Int(rng.below(n) as i64);
         let (f, value) = match roll {
             0 => ("read", Value::Null),
+            1 if self.spec.unique_values => {
+                self.fresh += 1;
+                ("write", Value::Int(self.fresh))
+            }
             1 => ("write", v(&mut self.rng, self.spec.values)),
             _ => (
                 "cas",

@@ -270,6 +270,12 @@ fn linearization_points(out: &mut String, dots: &mut [(usize, f64, f64, f64)]) {
 }
 
 fn linearization(out: &mut String, e: &Explanation) {
+    if e.impossible {
+        // No prefix: the pre-check or the zone analysis found the operations no order fits.
+        out.push_str("<h3>Operations involved</h3><ol>");
+        blocked_list(out, e);
+        return;
+    }
     let first = e.prefix_len - e.prefix.len();
     let _ = write!(
         out,
@@ -297,6 +303,11 @@ fn linearization(out: &mut String, e: &Explanation) {
         "<p>Then, in state <b>{}</b>, none of these can come next:</p><ol>",
         esc(&e.state)
     );
+    blocked_list(out, e);
+}
+
+/// The blocked operations as list items, and the end of the list.
+fn blocked_list(out: &mut String, e: &Explanation) {
     for b in &e.blocked {
         let _ = write!(
             out,

@@ -22,6 +22,7 @@ mod frontier;
 mod memo;
 mod precheck;
 mod search;
+mod zones;
 
 mod value;
 pub use value::Value;
@@ -51,7 +52,7 @@ mod interner;
 pub use interner::Interner;
 
 mod model;
-pub use model::{partition_by_key, Model, Partition, ShapeError};
+pub use model::{partition_by_key, Model, Partition, RegisterAccess, ShapeError};
 
 pub mod models;
 pub use models::DynModel;

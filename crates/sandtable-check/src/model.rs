@@ -26,6 +26,17 @@ impl ShapeError {
     }
 }
 
+/// How an operation acts on a register-like model (see [`Model::register_access`]): the
+/// capability behind the checker's polynomial decision procedure for registers whose written
+/// values are unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterAccess<S> {
+    /// Succeeds exactly when the state is this one, and leaves it unchanged (a read).
+    Read(S),
+    /// Succeeds in every state and replaces it with this one (a blind write).
+    Write(S),
+}
+
 /// A group of operations that can be checked independently of the others
 /// (P-compositionality), e.g. all operations on one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +107,19 @@ pub trait Model: Sync {
     /// The state an operation leaves behind when it takes effect, if that does not depend on
     /// the state before (a write of `v`, a successful cas to `v`). Default: `None`.
     fn sets(&self, input: &Self::Input) -> Option<Self::State> {
+        let _ = input;
+        None
+    }
+
+    /// Whether the model is a register (its state is the last value written, the initial state
+    /// meaning "nothing written yet") and `input` a plain read or blind write of it; `None`
+    /// for anything else (a `cas`, an append, ...). When every operation of a partition is a
+    /// read or a write and no two writes write the same state (nor the initial one), the checker
+    /// decides the partition in O(n log n) by the zone analysis of Gibbons and Korach, without
+    /// search. Operations for which [`Model::is_noop`] holds are ignored. Implementations must
+    /// make `step` agree: a `Read(s)` succeeds exactly in state `s` and keeps it, a `Write(s)`
+    /// always succeeds and leads to `s`. Default: `None` (not a register).
+    fn register_access(&self, input: &Self::Input) -> Option<RegisterAccess<Self::State>> {
         let _ = input;
         None
     }

@@ -19,6 +19,11 @@ pub struct CheckOptions {
     pub max_memory: Option<usize>,
     /// Worker threads for checking partitions in parallel (at least 1).
     pub threads: usize,
+    /// Decide register partitions whose written values are unique by the zone analysis
+    /// (polynomial, no search) when the model supports it
+    /// ([`Model::register_access`](crate::Model::register_access)). On by default; turning it
+    /// off leaves every partition to the search (for testing and benchmarking the search).
+    pub zones: bool,
 }
 
 impl CheckOptions {
@@ -55,6 +60,12 @@ impl CheckOptions {
         self
     }
 
+    /// Enables or disables the zone analysis of registers (see [`CheckOptions::zones`]).
+    pub fn zones(mut self, on: bool) -> CheckOptions {
+        self.zones = on;
+        self
+    }
+
     /// Sets the number of worker threads (1 = check partitions in order on
     /// the calling thread).
     pub fn threads(mut self, threads: usize) -> CheckOptions {
@@ -66,7 +77,7 @@ impl CheckOptions {
 impl Default for CheckOptions {
     /// [`DEFAULT_MAX_STEPS`](Self::DEFAULT_MAX_STEPS),
     /// [`DEFAULT_MAX_MEMORY`](Self::DEFAULT_MAX_MEMORY), no time limit, and
-    /// one thread per core (at most 8).
+    /// one thread per core (at most 8), zone analysis on.
     fn default() -> CheckOptions {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         CheckOptions {
@@ -74,6 +85,7 @@ impl Default for CheckOptions {
             max_time: None,
             max_memory: Some(CheckOptions::DEFAULT_MAX_MEMORY),
             threads: cores.min(8),
+            zones: true,
         }
     }
 }

@@ -103,5 +103,6 @@ fn impossible<M: Model>(cx: &Context<'_, M>, local: usize, reason: String) -> Ex
         deadline: op.clone(),
         blocked: vec![Blocked { op, reason }],
         impossible: true,
+        conflict: None,
     }
 }

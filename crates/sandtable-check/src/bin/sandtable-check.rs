@@ -51,6 +51,10 @@ struct Cli {
     /// Worker threads for checking keys in parallel [default: cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Search every key, even registers whose written values are unique (which are otherwise
+    /// decided by the zone analysis, without search).
+    #[arg(long)]
+    no_zones: bool,
     /// Print one JSON object per file instead of text.
     #[arg(long)]
     json: bool,
@@ -151,6 +155,7 @@ fn run_one(cli: &Cli, model: &dyn DynModel, file: &str) -> Outcome {
     if let Some(threads) = cli.threads {
         options = options.threads(threads);
     }
+    options = options.zones(!cli.no_zones);
     match model.check(&history, &options) {
         Ok(result) => Outcome::Checked(Box::new(result)),
         Err(e) => Outcome::BadInput(e.to_string()),

@@ -1,7 +1,7 @@
 //! [`CasRegister`]: a register with read, write and compare-and-set.
 
 use crate::models::shape::{pair, read_value};
-use crate::{Interner, Op, ShapeError};
+use crate::{Interner, Op, RegisterAccess, ShapeError};
 
 /// A compiled register operation; values are [`Interner`] ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,6 +69,10 @@ macro_rules! register_family_model {
                 $crate::models::cas_register::sets_register(*input)
             }
 
+            fn register_access(&self, input: &Self::Input) -> Option<$crate::RegisterAccess<u32>> {
+                $crate::models::cas_register::register_access(*input)
+            }
+
             fn is_read_only(&self, input: &Self::Input) -> bool {
                 use $crate::models::cas_register::RegisterOp;
                 matches!(input, RegisterOp::Read(_) | RegisterOp::UnknownRead)
@@ -131,6 +135,15 @@ pub(crate) fn sets_register(input: RegisterOp) -> Option<u32> {
     match input {
         RegisterOp::Write(v) | RegisterOp::Cas(_, v) => Some(v),
         RegisterOp::Read(_) | RegisterOp::UnknownRead => None,
+    }
+}
+
+/// A read or a blind write, for the zone analysis; `None` for a cas or an unknown read.
+pub(crate) fn register_access(input: RegisterOp) -> Option<RegisterAccess<u32>> {
+    match input {
+        RegisterOp::Read(v) => Some(RegisterAccess::Read(v)),
+        RegisterOp::Write(v) => Some(RegisterAccess::Write(v)),
+        RegisterOp::Cas(..) | RegisterOp::UnknownRead => None,
     }
 }
 

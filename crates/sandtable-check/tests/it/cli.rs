@@ -58,6 +58,12 @@ fn exit_codes() {
     assert_eq!(code(&o), 3);
     assert!(String::from_utf8_lossy(&o.stderr).contains("cas-register"));
     assert_eq!(code(&run(&["--model", "register"])), 3, "missing FILE");
+    // The zone analysis decides this one without search; --no-zones leaves it to the search.
+    let o = run(&["--model", "register", "--json", g]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"steps\":0"));
+    let o = run(&["--model", "register", "--json", "--no-zones", g]);
+    assert_eq!(code(&o), 0);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("\"steps\":0"));
     let help = run(&["--help"]);
     assert_eq!(code(&help), 0);
     assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));

@@ -20,6 +20,7 @@ Longest linearizable prefix (2 ops):
   2. op #1 (process 0, write 2, invoked at line 3, returned at line 4) => state 2
 Then no operation can be linearized next (model state 2), yet op #2 must take effect before it returns at line 6:
   op #2 (process 1, read -> 1, invoked at line 5, returned at line 6): model state is 2, but the read returned 1
+Why no order exists: Each value is written at most once, so its write and its reads take effect in one stretch in which the register holds it and nothing else is written. Here value 1 must be held from line 2 at the latest (when op #0, which writes it, returned) until line 5 at the earliest (when op #2, which read it, was invoked), but op #1, which writes 2, was invoked at line 3 and returned at line 4, inside that stretch.
 ";
     assert_eq!(text, expected);
 }

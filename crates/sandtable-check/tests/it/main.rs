@@ -11,3 +11,4 @@ mod precheck;
 mod props;
 mod randhist;
 mod support;
+mod zones;
