@@ -236,9 +236,9 @@ struct Wheel {
     levels: u8,
     /// Per level, bit `s` set when slot `s` is non-empty.
     occupied: [[u64; WORDS]; LEVELS],
+    /// Each slot keeps its own buffer (buffers never move between slots, so a large one made
+    /// by a burst stays where the bursts land instead of spreading capacity over every slot).
     slots: Vec<Vec<u128>>,
-    /// An empty vector with capacity, swapped with a slot being cascaded.
-    spare: Vec<u128>,
     len: usize,
 }
 
@@ -253,7 +253,6 @@ impl Default for Wheel {
             levels: 0,
             occupied: [[0; WORDS]; LEVELS],
             slots: (0..LEVELS * SLOTS).map(|_| Vec::new()).collect(),
-            spare: Vec::new(),
             len: 0,
         }
     }
@@ -338,6 +337,7 @@ impl Wheel {
                 if self.due_head == self.due.len() {
                     self.due.clear();
                     self.due_head = 0;
+                    release_if_large(&mut self.due);
                 }
                 self.len -= 1;
                 return Next128::Key(key);
@@ -366,13 +366,15 @@ impl Wheel {
             self.elapsed = start;
             if level == 0 {
                 // Every entry of a level-0 slot is due at `start`, already in sequence order.
-                std::mem::swap(&mut self.due, &mut self.slots[index]);
+                let bucket = &mut self.slots[index];
+                self.due.extend_from_slice(bucket);
+                bucket.clear();
+                release_if_large(bucket);
                 continue;
             }
             // Cascade: every entry of the slot becomes due or moves to a lower level (they all
             // differ from `start` only below this level).
-            std::mem::swap(&mut self.spare, &mut self.slots[index]);
-            let mut bucket = std::mem::take(&mut self.spare);
+            let mut bucket = std::mem::take(&mut self.slots[index]);
             for &key in &bucket {
                 let time = (key >> 64) as u64;
                 if time == start {
@@ -382,7 +384,8 @@ impl Wheel {
                 }
             }
             bucket.clear();
-            self.spare = bucket;
+            release_if_large(&mut bucket);
+            self.slots[index] = bucket;
         }
     }
 
@@ -456,6 +459,19 @@ impl Wheel {
         self.len = 0;
     }
 }
+
+/// Frees an emptied buffer that a burst made large. Slots keep small buffers for reuse, but
+/// a slot far ahead that once held every pending entry (the first slot past a power-of-256
+/// boundary) must not keep that capacity for the rest of the run.
+#[inline]
+fn release_if_large(bucket: &mut Vec<u128>) {
+    if bucket.capacity() > RETAINED {
+        *bucket = Vec::new();
+    }
+}
+
+/// Most entries an empty buffer keeps room for.
+const RETAINED: usize = 256;
 
 enum Next128 {
     Key(u128),
