@@ -113,20 +113,50 @@ impl fmt::Display for CheckResult {
                     .collect();
                 writeln!(
                     f,
-                    "unknown: the search budget ran out ({} model, {} ops, {} keys; undecided: {})",
+                    "unknown: the search budget ran out ({} model, {}, {}; undecided: {})",
                     self.model,
-                    self.ops,
-                    self.keys,
+                    plural(self.ops, "op"),
+                    plural(self.keys, "key"),
                     keys.join(", ")
                 )
             }
             (v, _) => writeln!(
                 f,
-                "{v} ({} model, {} ops, {} keys)",
-                self.model, self.ops, self.keys
+                "{v} ({} model, {}, {})",
+                self.model,
+                plural(self.ops, "op"),
+                plural(self.keys, "key")
             ),
         }
     }
 }
 
 impl std::error::Error for CheckResult {}
+
+/// `1 key`, `3 keys`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{check, models, CheckOptions, History};
+
+    #[test]
+    fn the_summary_line_counts_in_words() {
+        let one = History::from_jsonl_str(
+            r#"{"process":0,"type":"invoke","f":"write","value":1}
+{"process":0,"type":"ok","f":"write","value":1}"#,
+        )
+        .unwrap();
+        let r = check(&one, &models::Register, &CheckOptions::default());
+        assert_eq!(
+            r.to_string(),
+            "linearizable (register model, 1 op, 1 key)\n"
+        );
+    }
+}

@@ -77,9 +77,11 @@ impl Value {
 
 impl fmt::Display for Value {
     /// Displays as compact JSON, except that strings are shown bare when they
-    /// are a top-level value (so a key `"x"` reads as `x`).
+    /// are a top-level value (so a key `"x"` reads as `x`); the empty string
+    /// shows as `""`, so that it cannot be mistaken for nothing.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Value::Str(s) if s.is_empty() => f.write_str("\"\""),
             Value::Str(s) => f.write_str(s),
             other => write_json(other, f),
         }
