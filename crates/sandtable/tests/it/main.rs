@@ -10,6 +10,7 @@ mod harness;
 mod nemesis;
 mod net;
 mod nodes;
+mod sync;
 mod tidy;
 mod time;
 mod trace;
