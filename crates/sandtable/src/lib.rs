@@ -57,8 +57,62 @@ pub use fingerprint::{first_divergence, Divergence, EventKind, LoggedEvent};
 
 mod harness;
 pub use harness::{
-    check, run_seeds, BoxError, CheckConfig, Failure, HarnessEnvError, Summary, DEFAULT_SEEDS,
+    check, run_seeds, BoxError, CheckConfig, Failure, HarnessEnvError, Summary, TestOutcome,
+    DEFAULT_SEEDS,
 };
+
+/// Runs a test function on many seeds, a fresh simulation for each, through [`check`]: on
+/// failure it prints the seed, the command that reruns it, the fault schedule, and writes the
+/// artifacts (see the crate's README).
+///
+/// Two forms:
+///
+/// - `async fn name()` (or returning `Result<(), E>`): the body runs as a client task on a node
+///   named `"main"` of each seed's fresh [`Sim`]; the test fails if the body panics or returns
+///   an error, or if the simulation fails (deadlock, livelock, time limit, panic in any task).
+/// - `fn name(sim: &Sim)` (or returning `Result<(), E>`): the body sets up and drives the
+///   simulation itself (nodes, nemesis, `sim.run()`, a history check).
+///
+/// Arguments, all optional: `seeds = a..b` (default [`DEFAULT_SEEDS`]), `seed = n`,
+/// `node = "name"` (the async form's node), `determinism_check` (run each seed twice, compare
+/// fingerprints), `config = |c: CheckConfig| c...` (anything else of [`CheckConfig`]). The
+/// environment still wins: `SANDTABLE_SEED=n` or `SANDTABLE_SEEDS=a..b cargo test name`.
+///
+/// ```
+/// use std::time::Duration;
+/// use sandtable::prelude::*;
+///
+/// #[sandtable::test(seeds = 0..20)]
+/// async fn sleeping_takes_virtual_time() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
+///
+/// #[sandtable::test(seeds = 0..5, determinism_check)]
+/// fn two_nodes(sim: &Sim) -> Result<(), sandtable::BoxError> {
+///     sim.add_node("server", || async {
+///         let socket = UdpSocket::bind("0.0.0.0:7").await.unwrap();
+///         let mut buf = [0; 8];
+///         loop {
+///             let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+///             socket.send_to(&buf[..n], from).await.unwrap();
+///         }
+///     });
+///     let echoed = sim.block_on("client", async {
+///         let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+///         socket.send_to(b"hi", ("server", 7)).await.unwrap();
+///         let mut buf = [0; 8];
+///         let (n, _) = socket.recv_from(&mut buf).await.unwrap();
+///         buf[..n].to_vec()
+///     })?;
+///     assert_eq!(echoed, b"hi");
+///     Ok(())
+/// }
+/// ```
+///
+/// (Tests of both forms, passing and failing, are in `tests/it/test_macro.rs`.)
+pub use sandtable_macros::test;
 
 mod handle;
 pub use handle::Handle;

@@ -20,6 +20,24 @@ use sandtable_check::{CheckResult, Recorder};
 /// A boxed error from a test body: anything `?` can produce.
 pub type BoxError = Box<dyn Error + 'static>;
 
+/// What a `#[sandtable::test]` body may return: `()` or `Result<(), E>`.
+pub trait TestOutcome {
+    /// The outcome as the harness's result.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl TestOutcome for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError>> TestOutcome for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
 /// A seed on which the test body failed, with everything needed to rerun and understand it.
 #[derive(Debug)]
 #[non_exhaustive]
