@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::nemesis::Schedule;
-use crate::net::LinkConfig;
+use crate::net::{LinkConfig, TcpConfig};
 
 /// How the next task to poll is chosen among the ready ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -39,6 +39,8 @@ pub struct Config {
     pub link: LinkConfig,
     /// Datagrams a socket buffers before further arrivals are dropped.
     pub socket_capacity: usize,
+    /// The model of every simulated TCP connection (timeouts, window, segment size).
+    pub tcp: TcpConfig,
     /// Wall-clock time (ns since the Unix epoch) that true virtual time 0 corresponds to.
     pub epoch_unix_ns: u64,
     /// Whether `buggify!()` sites may fire in this simulation.
@@ -58,6 +60,7 @@ impl Default for Config {
             record_events: false,
             link: LinkConfig::default(),
             socket_capacity: 65_536,
+            tcp: TcpConfig::default(),
             // 2025-01-01T00:00:00Z: a fixed, documented start so wall clocks are reproducible.
             epoch_unix_ns: 1_735_689_600_000_000_000,
             buggify: true,

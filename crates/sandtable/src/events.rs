@@ -19,6 +19,8 @@ pub(crate) enum Due {
     Deliver(u32),
     /// Run the scheduled action with this key.
     Action(u32),
+    /// Transmit or deliver the TCP segment with this key.
+    Segment(u32),
 }
 
 /// A due event, as the loop sees it: (true time, sequence, what).
@@ -41,6 +43,7 @@ fn pack(seq: u64, due: Due) -> u64 {
         Due::Timer(k) => (0, k),
         Due::Deliver(k) => (1, k),
         Due::Action(k) => (2, k),
+        Due::Segment(k) => (3, k),
     };
     assert!(
         key < MAX_PENDING,
@@ -55,7 +58,8 @@ fn unpack(time: u64, word: u64) -> Event {
     let due = match (word >> KEY_BITS) & 0b11 {
         0 => Due::Timer(key),
         1 => Due::Deliver(key),
-        _ => Due::Action(key),
+        2 => Due::Action(key),
+        _ => Due::Segment(key),
     };
     Event {
         time,
@@ -489,6 +493,7 @@ mod tests {
             Due::Timer(0),
             Due::Deliver(MAX_PENDING - 1),
             Due::Action(12345),
+            Due::Segment(7),
         ] {
             let e = unpack(77, pack(1 << 39, due));
             assert_eq!(

@@ -149,7 +149,7 @@ pub fn in_simulation() -> bool {
 
 /// Everything a test usually needs: `use sandtable::prelude::*;`.
 pub mod prelude {
-    pub use crate::net::{Endpoint, LinkConfig, NetStats, UdpSocket};
+    pub use crate::net::{Endpoint, LinkConfig, NetStats, TcpListener, TcpStream, UdpSocket};
     pub use crate::task::{spawn, yield_now, JoinHandle};
     pub use crate::time::{self, sleep, Instant};
     pub use crate::{Config, Handle, NodeId, NodeState, Sim, SimError};

@@ -105,6 +105,12 @@ impl SimBuilder {
         self
     }
 
+    /// The model of every simulated TCP connection.
+    pub fn tcp(mut self, tcp: crate::net::TcpConfig) -> Self {
+        self.config.tcp = tcp;
+        self
+    }
+
     /// Allow `buggify!()` sites to fire (on by default).
     pub fn buggify(mut self, on: bool) -> Self {
         self.config.buggify = on;

@@ -88,7 +88,7 @@ impl World {
             nodes: RefCell::default(),
             names: RefCell::default(),
             name_index: RefCell::default(),
-            net: RefCell::new(Network::new(config.link.clone(), stream(seed, "net", ""))),
+            net: RefCell::new(Network::new(&config)),
             sched_rng: RefCell::new(stream(seed, "scheduler", "")),
             buggify_rng: RefCell::new(stream(seed, "buggify", "")),
             fp: Fingerprint::new(config.record_events),
@@ -290,6 +290,7 @@ impl World {
                 }
             }
             Due::Deliver(key) => self.deliver(key),
+            Due::Segment(key) => self.tcp_segment_due(key),
             Due::Action(key) => {
                 let action = self.events.borrow_mut().actions.remove(key as usize);
                 self.mix(EventKind::Action, event.seq);
@@ -500,6 +501,7 @@ impl World {
         tracing::debug!(target: "sandtable::node", node = %self.name_of(node), "crash");
         drop(bindings);
         drop(parked);
+        self.tcp_crash(node);
         self.kill_tasks(node);
     }
 

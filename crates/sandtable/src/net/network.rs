@@ -11,6 +11,8 @@ use slab::Slab;
 
 use super::link::LinkConfig;
 use super::stats::{DropCause, NetStats};
+use super::tcp::Tcp;
+use crate::config::Config;
 use crate::events::Due;
 use crate::fingerprint::EventKind;
 use crate::node::{NodeId, NodeState};
@@ -45,24 +47,29 @@ pub(crate) struct Network {
     next_packet: u64,
     pub stats: NetStats,
     rng: ChaCha8Rng,
+    /// Connections, listeners and segments of simulated TCP.
+    pub tcp: Tcp,
 }
 
 /// The outcome of sending one message: up to two delivery times, or why it was dropped.
-enum Verdict {
+pub(crate) enum Verdict {
     Deliver { at: u64, copy_at: Option<u64> },
     Drop(DropCause),
 }
 
 impl Network {
-    pub(crate) fn new(default: LinkConfig, rng: ChaCha8Rng) -> Self {
+    pub(crate) fn new(config: &Config) -> Self {
+        let rng = crate::rand::stream(config.seed, "net", "");
+        let tcp_rng = crate::rand::stream(config.seed, "tcp", "");
         Network {
-            default,
+            default: config.link.clone(),
             links: HashMap::with_hasher(FxBuildHasher),
             blocked_links: 0,
             packets: Slab::new(),
             next_packet: 0,
             stats: NetStats::default(),
             rng,
+            tcp: Tcp::new(config.tcp.clone(), tcp_rng),
         }
     }
 
@@ -120,13 +127,13 @@ impl Network {
         v
     }
 
-    fn count(&mut self, from: NodeId, to: NodeId, f: impl Fn(&mut NetStats)) {
+    pub(crate) fn count(&mut self, from: NodeId, to: NodeId, f: impl Fn(&mut NetStats)) {
         f(&mut self.stats);
         f(&mut self.link(from, to).stats);
     }
 
     /// Counts a message sent now on `from → to` and decides its fate.
-    fn decide(&mut self, from: NodeId, to: NodeId, now: u64) -> Verdict {
+    pub(crate) fn decide(&mut self, from: NodeId, to: NodeId, now: u64) -> Verdict {
         let link = self.links.entry((from, to)).or_default();
         link.stats.sent += 1;
         self.stats.sent += 1;
@@ -169,14 +176,19 @@ impl Network {
         self.packets.insert(packet) as u32
     }
 
-    fn next_id(&mut self) -> u64 {
+    pub(crate) fn next_id(&mut self) -> u64 {
         self.next_packet += 1;
         self.next_packet
     }
 
-    /// Takes out all in-flight packets (the simulation is going away).
-    pub(crate) fn clear(&mut self) -> Vec<Packet> {
-        self.packets.drain().collect()
+    /// Takes out all in-flight packets and TCP state (the simulation is going away), for the
+    /// caller to drop outside the borrow.
+    pub(crate) fn clear(&mut self) -> (Vec<Packet>, Tcp) {
+        let tcp = Tcp::new(self.tcp.config.clone(), self.tcp.rng.clone());
+        (
+            self.packets.drain().collect(),
+            std::mem::replace(&mut self.tcp, tcp),
+        )
     }
 }
 

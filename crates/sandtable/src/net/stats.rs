@@ -20,8 +20,16 @@ pub struct NetStats {
     pub dropped_crash: u64,
     /// Lost because nothing was bound to the destination port.
     pub dropped_unbound: u64,
-    /// Lost because the receiving socket's buffer was full.
+    /// Lost because the receiving socket's buffer (or a listener's backlog) was full.
     pub dropped_overflow: u64,
+    /// TCP segments put on the wire (handshake, data, FIN, RST), retransmissions included.
+    /// Each also counts in `sent`, and its fate in `delivered` or a `dropped_*` counter.
+    pub tcp_segments: u64,
+    /// TCP transmissions that repeated a segment lost to the link, a partition or a crash.
+    pub tcp_retransmits: u64,
+    /// Stream bytes that reached a TCP receiver in order: each byte once, however often its
+    /// segment was duplicated or retransmitted.
+    pub tcp_bytes: u64,
 }
 
 impl NetStats {
@@ -50,6 +58,9 @@ impl AddAssign for NetStats {
         self.dropped_crash += o.dropped_crash;
         self.dropped_unbound += o.dropped_unbound;
         self.dropped_overflow += o.dropped_overflow;
+        self.tcp_segments += o.tcp_segments;
+        self.tcp_retransmits += o.tcp_retransmits;
+        self.tcp_bytes += o.tcp_bytes;
     }
 }
 

@@ -11,6 +11,7 @@ mod nemesis;
 mod net;
 mod nodes;
 mod sync;
+mod tcp;
 mod test_macro;
 mod tidy;
 mod time;
