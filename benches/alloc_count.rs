@@ -1,8 +1,8 @@
-//! Allocations per event of the runtime workloads W1–W4, counted by a global allocator that
+//! Allocations per event of the runtime workloads W1–W4 and W6, counted by a global allocator that
 //! wraps the system one. Each workload is checked once (event log on, not counted), then run
 //! once more, counted and timed.
 //!
-//! `cargo bench --bench alloc_count` runs all four at full size. Options (after `--`):
+//! `cargo bench --bench alloc_count` runs all five at full size. Options (after `--`):
 //! `--only w2` (repeatable) picks workloads, `--scale 0.1` shrinks them (e.g. for callgrind),
 //! `--no-verify` skips the checking run.
 
@@ -87,7 +87,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--only" => only.push(args.next().expect("--only takes w1, w2, w3 or w4")),
+            "--only" => only.push(args.next().expect("--only takes w1, w2, w3, w4 or w6")),
             "--scale" => {
                 scale = args
                     .next()

@@ -1,7 +1,7 @@
-//! Criterion benchmarks of the simulator runtime: four workloads (W1–W4), each iteration on a
-//! fresh `Sim`. Run with `cargo bench --bench runtime`; see BENCHMARKS.md for the figures.
+//! Criterion benchmarks of the simulator runtime: five workloads (W1–W4, W6), each iteration on
+//! a fresh `Sim`. Run with `cargo bench --bench runtime`; see BENCHMARKS.md for the figures.
 //!
-//! The throughput criterion reports is in workload events per second: round trips (W1), timer
+//! The throughput criterion reports is in workload events per second: round trips (W1, W6), timer
 //! firings (W2), spawn+joins (W3), deliveries (W4). Before measuring a workload, it is run once
 //! with the event log on and its event counts are checked exactly (see `common::verify`).
 

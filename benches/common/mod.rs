@@ -1,4 +1,4 @@
-//! The four runtime workloads (W1–W4), shared by the criterion bench (`benches/runtime.rs`) and
+//! The runtime workloads (W1–W4, W6), shared by the criterion bench (`benches/runtime.rs`) and
 //! the allocation counter (`benches/alloc_count.rs`).
 //!
 //! Every workload builds a fresh simulation from the builder it is given, runs to completion,
@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
+use sandtable::net::{TcpListener, TcpStream};
 use sandtable::prelude::*;
 use sandtable::{EventKind, LoggedEvent, SimBuilder};
 
@@ -202,7 +203,53 @@ pub fn w4_all_to_all(builder: SimBuilder, nodes: u32, ticks: u64) -> Outcome {
     out
 }
 
-/// One of the four workloads at some size.
+/// Reads exactly `buf.len()` bytes from `stream` (EOF is an error).
+async fn read_exact(stream: &mut TcpStream, buf: &mut [u8]) {
+    let mut at = 0;
+    while at < buf.len() {
+        let n = stream.read(&mut buf[at..]).await.unwrap();
+        assert!(n > 0, "unexpected end of stream");
+        at += n;
+    }
+}
+
+/// W6: node `a` connects over TCP to node `b`, then `round_trips` times in a row writes 8 bytes
+/// (the round trip's index), which `b` reads and echoes.
+pub fn w6_tcp_ping_pong(builder: SimBuilder, round_trips: u64) -> Outcome {
+    let sim = builder.link(fixed_link()).build();
+    sim.add_node("b", || async {
+        let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 8];
+        loop {
+            read_exact(&mut stream, &mut buf).await;
+            stream.write_all(&buf).await.unwrap();
+        }
+    });
+    let done = sim
+        .block_on("a", async move {
+            let mut stream = TcpStream::connect(("b", 7000)).await.unwrap();
+            let mut buf = [0u8; 8];
+            for i in 0..round_trips {
+                stream.write_all(&i.to_le_bytes()).await.unwrap();
+                read_exact(&mut stream, &mut buf).await;
+                assert_eq!(u64::from_le_bytes(buf), i, "echo of round trip {i}");
+            }
+            round_trips
+        })
+        .unwrap();
+    let out = finish(&sim, done);
+    // SYN, SYN-ACK, then one data segment each way per round trip.
+    assert_eq!(out.delivered, 2 + 2 * round_trips);
+    // The handshake, then 100 µs of link latency per round trip.
+    assert_eq!(
+        out.elapsed,
+        Duration::from_micros(100) * (round_trips + 1) as u32
+    );
+    out
+}
+
+/// One of the workloads at some size.
 #[derive(Clone, Copy, Debug)]
 pub enum Workload {
     /// Round trips.
@@ -213,10 +260,12 @@ pub enum Workload {
     W3 { tasks: u64 },
     /// Nodes × ticks.
     W4 { nodes: u32, ticks: u64 },
+    /// TCP round trips.
+    W6 { round_trips: u64 },
 }
 
-/// The four workloads at the sizes of the brief.
-pub const FULL: [Workload; 4] = [
+/// The workloads at the sizes of the brief.
+pub const FULL: [Workload; 5] = [
     Workload::W1 {
         round_trips: 100_000,
     },
@@ -229,16 +278,20 @@ pub const FULL: [Workload; 4] = [
         nodes: 5,
         ticks: 10_000,
     },
+    Workload::W6 {
+        round_trips: 100_000,
+    },
 ];
 
 impl Workload {
-    /// Short id: `w1` … `w4`.
+    /// Short id: `w1` … `w4`, `w6`.
     pub fn id(&self) -> &'static str {
         match self {
             Workload::W1 { .. } => "w1",
             Workload::W2 { .. } => "w2",
             Workload::W3 { .. } => "w3",
             Workload::W4 { .. } => "w4",
+            Workload::W6 { .. } => "w6",
         }
     }
 
@@ -250,6 +303,7 @@ impl Workload {
             Workload::W2 { tasks, sleeps } => format!("w2_timers/{tasks}x{sleeps}_sleeps"),
             Workload::W3 { tasks } => format!("w3_spawn_join/{tasks}_tasks"),
             Workload::W4 { nodes, ticks } => format!("w4_all_to_all/{nodes}_nodes_{ticks}_ticks"),
+            Workload::W6 { round_trips } => format!("w6_tcp_ping_pong/{round_trips}_round_trips"),
         }
     }
 
@@ -262,6 +316,7 @@ impl Workload {
             Workload::W4 { nodes, ticks } => {
                 ("delivery", u64::from(nodes) * u64::from(nodes - 1) * ticks)
             }
+            Workload::W6 { round_trips } => ("round trip", round_trips),
         }
     }
 
@@ -284,6 +339,9 @@ impl Workload {
                 nodes,
                 ticks: s(ticks),
             },
+            Workload::W6 { round_trips } => Workload::W6 {
+                round_trips: s(round_trips),
+            },
         }
     }
 
@@ -294,6 +352,7 @@ impl Workload {
             Workload::W2 { tasks, sleeps } => w2_timers(builder, tasks, sleeps),
             Workload::W3 { tasks } => w3_spawn_join(builder, tasks),
             Workload::W4 { nodes, ticks } => w4_all_to_all(builder, nodes, ticks),
+            Workload::W6 { round_trips } => w6_tcp_ping_pong(builder, round_trips),
         }
     }
 }
@@ -324,6 +383,12 @@ pub fn verify(w: Workload) -> Outcome {
             assert_eq!(count(EventKind::Send), units);
             // The interval's first tick is immediate; every later one is a timer firing.
             assert_eq!(count(EventKind::Timer), u64::from(nodes) * (ticks - 1));
+        }
+        Workload::W6 { round_trips } => {
+            // SYN and SYN-ACK, then one data segment each way per round trip; `a` sends a FIN
+            // when its stream is dropped at the end of `block_on`, which the run never delivers.
+            assert_eq!(count(EventKind::Send), 3 + 2 * round_trips);
+            assert_eq!(count(EventKind::Deliver), 2 + 2 * round_trips);
         }
     }
     assert_eq!(count(EventKind::Drop), 0);

@@ -5,7 +5,7 @@
 //! that workload's alone:
 //!
 //! ```text
-//! sandtable_w w1|w2|w3|w4 [scale]     # scale multiplies the main dimension (default 1)
+//! sandtable_w w1|w2|w3|w4|w6 [scale]  # scale multiplies the main dimension (default 1)
 //! sandtable_w heartbeat N             # Sandtable only: the memory curve
 //! ```
 //!
@@ -33,12 +33,14 @@ pub const W3_TASKS: u64 = 1_000_000;
 pub const W4_NODES: u64 = 5;
 /// W4: ticks of a 1 ms interval per node (the run lasts 10 virtual s).
 pub const W4_TICKS: u64 = 10_000;
+/// W6: round trips of 8 bytes over one TCP connection.
+pub const W6_ROUND_TRIPS: u64 = 100_000;
 
 /// The parsed command line.
 pub struct Args {
-    /// `w1` … `w4`, `heartbeat`.
+    /// `w1` … `w4`, `w6`, `heartbeat`.
     pub workload: String,
-    /// Second argument: scale for w1–w4, N for heartbeat.
+    /// Second argument: scale for w1–w4 and w6, N for heartbeat.
     pub arg: Option<f64>,
 }
 
@@ -60,7 +62,7 @@ impl Args {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: <bin> w1|w2|w3|w4 [scale] | heartbeat N");
+    eprintln!("usage: <bin> w1|w2|w3|w4|w6 [scale] | heartbeat N");
     std::process::exit(2)
 }
 

@@ -1,4 +1,4 @@
-//! `cargo xtask bench-peers`: the side-by-side benches of `peers/` (W1–W4 on Sandtable, madsim
+//! `cargo xtask bench-peers`: the side-by-side benches of `peers/` (W1–W4 and W6 on Sandtable, madsim
 //! and turmoil) and Sandtable's heartbeat memory curve. Std only.
 //!
 //! Builds the three binaries in release (madsim with `RUSTFLAGS="--cfg madsim"` in its own target
@@ -16,11 +16,12 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const WORKLOADS: [(&str, &str, &str); 4] = [
+const WORKLOADS: [(&str, &str, &str); 5] = [
     ("w1", "W1 ping-pong, 100k round trips", "round trip"),
     ("w2", "W2 timers, 10k tasks × 100 sleeps", "timer firing"),
     ("w3", "W3 spawn+join, 1M tasks", "spawn+join"),
     ("w4", "W4 all-to-all, 5 nodes, 200k deliveries", "delivery"),
+    ("w6", "W6 TCP ping-pong, 100k round trips", "round trip"),
 ];
 const SECTION: &str = "## Side by side: madsim and turmoil";
 const TABLE: &str = "table";

@@ -1,5 +1,5 @@
 //! The side-by-side workloads on madsim (built with `RUSTFLAGS="--cfg madsim"`).
-//! `madsim_w w1|w2|w3|w4 [scale]`; prints one JSON line (see `sandtable_peers`).
+//! `madsim_w w1|w2|w3|w4|w6 [scale]`; prints one JSON line (see `sandtable_peers`).
 //!
 //! Shape notes (see BENCHMARKS.md):
 //! - madsim's UDP sleeps a random 0–4 µs before every send and after every receive
@@ -12,17 +12,25 @@
 //! - The link latency is a half-open range, so the fixed 50 µs is `50 µs .. 50 µs + 1 ns`.
 //! - The executor advances virtual time by 50–100 ns after every poll.
 //! - `spawn` needs `Send` futures, so shared counters are atomics.
+//! - W6: madsim's TCP is a reliable ordered channel per direction, one message per `flush` (a
+//!   write only buffers, so every write is followed by a flush), each delivered after the link
+//!   latency by a receiving stream that sleeps until the arrival time, and every madsim sleep
+//!   lasts at least 1 ms: each one-way message costs 1 ms of virtual time instead of 50 µs.
+//!   `connect` and `accept` take madsim's 0–4 µs random delay (so ≥ 1 ms each); the connection
+//!   is set up at once, with no SYN on the link. There are no acks, no window, no segmenting;
+//!   `set_nodelay` is a no-op.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use madsim::net::{NetSim, UdpSocket};
+use madsim::net::{NetSim, TcpListener, TcpStream, UdpSocket};
 use madsim::rand::Rng;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{self, Instant};
 use sandtable_peers::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Units done, virtual time, extra fields.
 type Done = (u64, Duration, Vec<(&'static str, String)>);
@@ -210,6 +218,58 @@ fn w4(nodes: u64, ticks: u64) -> Done {
     (expected, virt, vec![("delivered", expected.to_string())])
 }
 
+/// W6: node `a` connects over TCP to node `b`, then writes 8 bytes (the round trip's index),
+/// which `b` reads and echoes, `round_trips` times in a row.
+fn w6(round_trips: u64) -> Done {
+    let rt = runtime(true);
+    let (done, virt, sent) = rt.block_on(async move {
+        let start = Instant::now();
+        let handle = Handle::current();
+        let server = SocketAddr::new(ip(1), 7000);
+        handle
+            .create_node()
+            .name("b")
+            .ip(ip(1))
+            .init(|| async {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 8];
+                // Until `a` is done and its stream dropped (madsim then reports EOF).
+                while stream.read_exact(&mut buf).await.is_ok() {
+                    stream.write_all(&buf).await.unwrap();
+                    stream.flush().await.unwrap();
+                }
+            })
+            .build();
+        let a = handle.create_node().name("a").ip(ip(0)).build();
+        let done = a
+            .spawn(async move {
+                let mut stream = TcpStream::connect(server).await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                let mut buf = [0u8; 8];
+                for i in 0..round_trips {
+                    stream.write_all(&i.to_le_bytes()).await.unwrap();
+                    stream.flush().await.unwrap();
+                    stream.read_exact(&mut buf).await.unwrap();
+                    assert_eq!(u64::from_le_bytes(buf), i, "echo of round trip {i}");
+                }
+                round_trips
+            })
+            .await
+            .unwrap();
+        (done, start.elapsed(), NetSim::current().stat().msg_count)
+    });
+    drop(rt);
+    assert_eq!(done, round_trips);
+    // The connect, then one message each way per round trip.
+    assert_eq!(sent, 1 + 2 * round_trips, "every message went on the wire");
+    // At least 1 ms per one-way message (the receiver's sleep until its arrival).
+    // (and a few ms for connect and accept, and 50–100 ns per poll).
+    assert!(virt >= Duration::from_millis(2) * round_trips as u32);
+    assert!(virt <= Duration::from_micros(2_010) * round_trips as u32 + Duration::from_millis(10));
+    (done, virt, vec![("delivered", sent.to_string())])
+}
+
 fn main() {
     let args = Args::parse();
     let base_rss_kb = status_kb("VmRSS:");
@@ -218,6 +278,7 @@ fn main() {
         "w2" => w2(args.scaled(W2_TASKS), W2_SLEEPS),
         "w3" => w3(args.scaled(W3_TASKS).max(2)),
         "w4" => w4(W4_NODES, args.scaled(W4_TICKS).min(W4_TICKS)),
+        "w6" => w6(args.scaled(W6_ROUND_TRIPS)),
         other => panic!("unknown workload {other} (heartbeat is Sandtable only)"),
     });
     Report {

@@ -1,5 +1,5 @@
 //! The side-by-side workloads on Sandtable (same shapes as `benches/common/mod.rs`), plus the
-//! heartbeat memory curve. `sandtable_w w1|w2|w3|w4 [scale]` or `sandtable_w heartbeat N`; prints
+//! heartbeat memory curve. `sandtable_w w1|w2|w3|w4|w6 [scale]` or `sandtable_w heartbeat N`; prints
 //! one JSON line (see `sandtable_peers`).
 
 use std::cell::Cell;
@@ -35,7 +35,7 @@ fn builder() -> SimBuilder {
 /// Units done, virtual time, extra fields.
 type Done = (u64, Duration, Vec<(&'static str, String)>);
 
-/// W1–W4 are the criterion benches' own workloads (`benches/common/mod.rs`), so the three
+/// W1–W4 and W6 are the criterion benches' own workloads (`benches/common/mod.rs`), so the three
 /// tools are compared on exactly the code that BENCHMARKS.md profiles.
 fn workload(outcome: common::Outcome) -> Done {
     (outcome.units, outcome.elapsed, vec![])
@@ -148,6 +148,10 @@ fn main() {
             builder(),
             W4_NODES as u32,
             args.scaled(W4_TICKS).min(W4_TICKS),
+        )),
+        "w6" => workload(common::w6_tcp_ping_pong(
+            builder(),
+            args.scaled(W6_ROUND_TRIPS),
         )),
         "heartbeat" => heartbeat(args.arg.unwrap_or(10.0) as u64),
         other => panic!("unknown workload {other}"),

@@ -9,6 +9,11 @@
 //! messages are in (a datagram sent in one step is delivered in a later one). Tasks are `tokio::task::spawn_local` on
 //! the host's `LocalSet`; turmoil has no per-host RNG for user code, so W2 draws its sleeps from a
 //! `SmallRng` per task seeded from the run's seed.
+//!
+//! W6 runs with W1's 50 µs link and tick. turmoil's TCP sends the SYN over the link but answers
+//! it outside the network (a oneshot completed on `accept`); every write is one data segment on
+//! the link; there are no acks on the wire (the send window is a local credit count) and
+//! `set_nodelay` has no effect.
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -18,7 +23,8 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use sandtable_peers::*;
-use turmoil::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use turmoil::net::{TcpListener, TcpStream, UdpSocket};
 use turmoil::{Builder, Sim};
 
 /// Units done, virtual time, extra fields.
@@ -195,6 +201,53 @@ fn w4(nodes: u64, ticks: u64) -> Done {
     (expected, virt, vec![("delivered", expected.to_string())])
 }
 
+/// W6: node `a` connects over TCP to node `b`, then writes 8 bytes (the round trip's index),
+/// which `b` reads and echoes, `round_trips` times in a row.
+fn w6(round_trips: u64) -> Done {
+    let mut sim: Sim = builder(LATENCY, LATENCY).build();
+    let echoed = Rc::new(Cell::new(0u64));
+    let e = echoed.clone();
+    sim.host("b", move || {
+        let echoed = e.clone();
+        async move {
+            let listener = TcpListener::bind("0.0.0.0:7000").await?;
+            let (mut stream, _) = listener.accept().await?;
+            let mut buf = [0u8; 8];
+            // Until `a` is done and its stream dropped.
+            while stream.read_exact(&mut buf).await.is_ok() {
+                stream.write_all(&buf).await?;
+                echoed.set(echoed.get() + 1);
+            }
+            Ok(())
+        }
+    });
+    let done = Rc::new(Cell::new(0u64));
+    let d = done.clone();
+    sim.client("a", async move {
+        let mut stream = TcpStream::connect(("b", 7000)).await?;
+        stream.set_nodelay(true)?;
+        let mut buf = [0u8; 8];
+        for i in 0..round_trips {
+            stream.write_all(&i.to_le_bytes()).await?;
+            stream.read_exact(&mut buf).await?;
+            assert_eq!(u64::from_le_bytes(buf), i, "echo of round trip {i}");
+            d.set(d.get() + 1);
+        }
+        Ok(())
+    });
+    sim.run().unwrap();
+    let virt = sim.elapsed();
+    drop(sim);
+    assert_eq!(done.get(), round_trips);
+    assert_eq!(echoed.get(), round_trips, "the server echoed every message");
+    assert!(virt >= LATENCY * 2 * round_trips as u32);
+    (
+        done.get(),
+        virt,
+        vec![("delivered", (1 + 2 * round_trips).to_string())],
+    )
+}
+
 fn main() {
     let args = Args::parse();
     let base_rss_kb = status_kb("VmRSS:");
@@ -203,6 +256,7 @@ fn main() {
         "w2" => w2(args.scaled(W2_TASKS), W2_SLEEPS),
         "w3" => w3(args.scaled(W3_TASKS).max(2)),
         "w4" => w4(W4_NODES, args.scaled(W4_TICKS).min(W4_TICKS)),
+        "w6" => w6(args.scaled(W6_ROUND_TRIPS)),
         other => panic!("unknown workload {other} (heartbeat is Sandtable only)"),
     });
     Report {
