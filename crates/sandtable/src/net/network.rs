@@ -134,9 +134,23 @@ impl Network {
 
     /// Counts a message sent now on `from → to` and decides its fate.
     pub(crate) fn decide(&mut self, from: NodeId, to: NodeId, now: u64) -> Verdict {
+        self.decide_counting(from, to, now, |_| {})
+    }
+
+    /// [`Network::decide`], also counting `count` on the run's and the link's stats (one
+    /// lookup of the link for both).
+    pub(crate) fn decide_counting(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        now: u64,
+        count: impl Fn(&mut NetStats),
+    ) -> Verdict {
         let link = self.links.entry((from, to)).or_default();
         link.stats.sent += 1;
         self.stats.sent += 1;
+        count(&mut link.stats);
+        count(&mut self.stats);
         if link.blocked {
             return Verdict::Drop(DropCause::Partition);
         }

@@ -103,8 +103,7 @@ impl World {
         }
         let (src, dst) = (conn.ends[from].node, conn.ends[1 - from].node);
         let watermark = conn.ends[from].watermark;
-        let verdict = net.decide(src, dst, now);
-        net.count(src, dst, |s| {
+        let verdict = net.decide_counting(src, dst, now, |s| {
             s.tcp_segments += 1;
             s.tcp_retransmits += u64::from(attempts > 0);
         });
