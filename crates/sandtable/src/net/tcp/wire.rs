@@ -335,7 +335,9 @@ impl World {
         loop {
             bytes += payload.len() as u64;
             end.recv_next += payload.len() as u64;
-            if end.read_open {
+            // A connection waiting in the listener's queue buffers what arrives, as a real
+            // accept backlog does: its reader has not been handed out yet.
+            if end.read_open || end.queued {
                 end.recv.extend(payload.iter());
             } else {
                 discarded += payload.len();
