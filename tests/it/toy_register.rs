@@ -121,10 +121,14 @@ fn reading_from_the_primary_is_linearizable_under_partitions_and_crashes() {
         |sim| body(sim, false),
     )
     .unwrap_or_else(|f| panic!("{f}"));
-    assert_eq!(summary.seeds_run, 1000);
+    // SANDTABLE_SEED / SANDTABLE_SEEDS may choose other seeds; every seed run must differ.
+    let env = std::env::var("SANDTABLE_SEED").is_ok() || std::env::var("SANDTABLE_SEEDS").is_ok();
+    if !env {
+        assert_eq!(summary.seeds_run, 1000);
+    }
     let distinct: std::collections::BTreeSet<u64> =
         summary.fingerprints.iter().map(|(_, f)| *f).collect();
-    assert_eq!(distinct.len(), 1000);
+    assert_eq!(distinct.len() as u64, summary.seeds_run);
 }
 
 /// A minute of cluster time with crashes and partitions: many crashed (`info`) writes, which
