@@ -33,6 +33,10 @@ pub struct Config {
     pub max_polls_per_instant: u64,
     /// Runs that wait for clients fail once virtual time passes this.
     pub time_limit: Duration,
+    /// Timers fire at the next multiple of this (true virtual time), like tokio's 1 ms timer
+    /// wheel; zero (the default) fires every timer at its exact nanosecond. Coarser timers
+    /// batch firings that fall in one tick, as a tokio-based program would see them.
+    pub timer_resolution: Duration,
     /// Keep the full event log (for locating where two runs diverge). Costs memory.
     pub record_events: bool,
     /// The network model of every link without an override.
@@ -57,6 +61,7 @@ impl Default for Config {
             schedule_window: 64,
             max_polls_per_instant: 50_000_000,
             time_limit: Duration::from_secs(24 * 3600),
+            timer_resolution: Duration::ZERO,
             record_events: false,
             link: LinkConfig::default(),
             socket_capacity: 65_536,
@@ -119,5 +124,17 @@ pub fn parse_seed(s: &str) -> Option<u64> {
     match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16).ok(),
         None => s.parse().ok(),
+    }
+}
+
+impl Config {
+    /// The true time a timer due at true time `at` fires, by [`Config::timer_resolution`].
+    pub(crate) fn timer_fire_time(&self, at: u64) -> u64 {
+        let r = self.timer_resolution.as_nanos().min(u64::MAX as u128) as u64;
+        if r <= 1 {
+            at
+        } else {
+            at.div_ceil(r).saturating_mul(r)
+        }
     }
 }

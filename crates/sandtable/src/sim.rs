@@ -99,6 +99,13 @@ impl SimBuilder {
         self
     }
 
+    /// Timers fire at the next multiple of `resolution` of true virtual time (tokio's timer
+    /// wheel has 1 ms); the default, zero, fires each timer at its exact nanosecond.
+    pub fn timer_resolution(mut self, resolution: Duration) -> Self {
+        self.config.timer_resolution = resolution;
+        self
+    }
+
     /// Datagrams a socket buffers before further arrivals are dropped.
     pub fn socket_capacity(mut self, n: usize) -> Self {
         self.config.socket_capacity = n;

@@ -579,9 +579,9 @@ impl World {
             change(&mut nodes[node.index()].clock, now);
             nodes[node.index()].clock.clone()
         };
-        self.events
-            .borrow_mut()
-            .reschedule_node(node, |local| clock.true_time_of(local, now));
+        self.events.borrow_mut().reschedule_node(node, |local| {
+            self.config.timer_fire_time(clock.true_time_of(local, now))
+        });
     }
 
     /// Schedules `action` to run at true time `at` (ns), outside any task.

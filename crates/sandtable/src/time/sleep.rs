@@ -105,7 +105,8 @@ impl Future for Sleep {
                 Poll::Ready(())
             } else {
                 let deadline = this.deadline.0;
-                this.register(w, cx, || clock.true_time_of(deadline, now), node);
+                let fire = || w.config.timer_fire_time(clock.true_time_of(deadline, now));
+                this.register(w, cx, fire, node);
                 Poll::Pending
             }
         })

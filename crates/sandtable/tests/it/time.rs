@@ -167,3 +167,49 @@ fn time_jumps_instead_of_waiting() {
         "one poll to register the timer, one to finish: no busy waiting"
     );
 }
+
+/// With a timer resolution, timers fire on the next tick of true time (never early), all
+/// timers of one tick together.
+#[test]
+fn a_timer_resolution_rounds_firings_up_to_the_tick() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let sim = sandtable::Sim::builder()
+        .seed(1)
+        .timer_resolution(Duration::from_millis(1))
+        .build();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let o = order.clone();
+    sim.block_on("n", async move {
+        let start = sandtable::time::Instant::now();
+        sandtable::time::sleep(Duration::from_micros(1_300)).await;
+        assert_eq!(start.elapsed(), Duration::from_millis(2));
+        sandtable::time::sleep(Duration::from_millis(3)).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(5),
+            "a whole tick stays exact"
+        );
+        let handles: Vec<_> = [900u64, 100, 500]
+            .into_iter()
+            .map(|us| {
+                let o = o.clone();
+                sandtable::task::spawn(async move {
+                    sandtable::time::sleep(Duration::from_micros(us)).await;
+                    o.borrow_mut().push((us, start.elapsed()));
+                })
+            })
+            .collect();
+        for h in handles {
+            h.await.unwrap();
+        }
+    })
+    .unwrap();
+    let order = order.borrow();
+    assert!(
+        order.iter().all(|(_, t)| *t == Duration::from_millis(6)),
+        "{order:?}"
+    );
+    let fired: Vec<u64> = order.iter().map(|(us, _)| *us).collect();
+    assert_eq!(fired.len(), 3);
+}
