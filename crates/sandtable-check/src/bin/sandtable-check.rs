@@ -145,6 +145,14 @@ fn run_one(cli: &Cli, model: &dyn DynModel, file: &str) -> Outcome {
         Ok(h) => h,
         Err(e) => return Outcome::BadInput(e),
     };
+    if history.is_empty() {
+        // Trivially linearizable, but most likely not what was meant: say so.
+        eprintln!(
+            "warning: {file}: no client operation found (an empty file, only events of \
+             non-integer processes such as the nemesis, or a format that was not recognised; \
+             see --format)"
+        );
+    }
     let mut options = CheckOptions::default();
     if let Some(ms) = cli.budget_ms {
         options = options.budget(Duration::from_millis(ms));

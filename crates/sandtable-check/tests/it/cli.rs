@@ -135,3 +135,24 @@ fn stdin_and_html() {
     );
     assert!(!page.contains("<script src") && !page.contains("<link"));
 }
+
+#[test]
+fn a_history_without_client_operations_is_linearizable_with_a_warning() {
+    let empty = file("empty.jsonl", "");
+    let nemesis = file(
+        "nemesis.edn",
+        "{:process :nemesis, :type :info, :f :start, :value nil}\n",
+    );
+    for f in [empty, nemesis] {
+        let o = run(&["--model", "register", f.to_str().unwrap()]);
+        assert_eq!(code(&o), 0);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("no client operation found"), "{err}");
+    }
+    let o = run(&[
+        "--model",
+        "register",
+        file("one.jsonl", GOOD).to_str().unwrap(),
+    ]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
