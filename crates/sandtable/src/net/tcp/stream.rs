@@ -152,7 +152,6 @@ impl Side {
     /// Closes the write direction: a FIN follows the data written so far.
     fn shutdown(&self) -> io::Result<()> {
         self.with("TcpStream::shutdown", |w, net, wakes| {
-            let deadline = w.now.get() + TcpConfig::ns(net.tcp.config.retransmission_timeout);
             let Some(conn) = net.tcp.conn(self.key, self.id) else {
                 return Err(gone());
             };
@@ -163,23 +162,34 @@ impl Side {
             if let Some(kind) = mine.error {
                 return Err(error(kind, self.peer));
             }
-            if !mine.fin_sent {
-                mine.fin_sent = true;
-                let seq = mine.send_next;
-                let conn = (self.key, self.id);
-                w.tcp_send(
-                    net,
-                    conn,
-                    self.side,
-                    Kind::Fin,
-                    seq,
-                    Vec::new(),
-                    deadline,
-                    wakes,
-                );
-            }
+            self.send_fin_once(w, net, wakes);
             Ok(())
         })
+    }
+
+    /// Sends this side's FIN, after the data written so far, unless it was sent already.
+    fn send_fin_once(&self, w: &World, net: &mut crate::net::network::Network, wakes: &mut Wakes) {
+        let deadline = w.now.get() + TcpConfig::ns(net.tcp.config.retransmission_timeout);
+        let Some(conn) = net.tcp.conn(self.key, self.id) else {
+            return;
+        };
+        let mine = &mut conn.ends[self.side];
+        if mine.fin_sent {
+            return;
+        }
+        mine.fin_sent = true;
+        let seq = mine.send_next;
+        let conn = (self.key, self.id);
+        w.tcp_send(
+            net,
+            conn,
+            self.side,
+            Kind::Fin,
+            seq,
+            Vec::new(),
+            deadline,
+            wakes,
+        );
     }
 
     /// A handle let go of the read direction, the write direction, or both.
@@ -203,7 +213,6 @@ impl Side {
         write: bool,
         wakes: &mut Wakes,
     ) {
-        let deadline = w.now.get() + TcpConfig::ns(net.tcp.config.retransmission_timeout);
         let Some(conn) = net.tcp.conn(self.key, self.id) else {
             return;
         };
@@ -221,27 +230,14 @@ impl Side {
             peer.unread -= unread.min(peer.unread);
             wakes.push(peer.write_waker.take());
         }
-        let mut fin = None;
+        let mut fin = false;
         if write {
             mine.write_open = false;
             mine.write_waker = None;
-            if !mine.fin_sent && !mine.dead() && mine.established {
-                mine.fin_sent = true;
-                fin = Some(mine.send_next);
-            }
+            fin = !mine.dead() && mine.established;
         }
-        if let Some(seq) = fin {
-            let conn = (self.key, self.id);
-            w.tcp_send(
-                net,
-                conn,
-                self.side,
-                Kind::Fin,
-                seq,
-                Vec::new(),
-                deadline,
-                wakes,
-            );
+        if fin {
+            self.send_fin_once(w, net, wakes);
         }
         net.tcp.release_port(self.key);
         w.tcp_free(net, self.key);
