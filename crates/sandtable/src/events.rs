@@ -393,45 +393,36 @@ impl Wheel {
         }
     }
 
-    /// The entry most likely next, if it is cheap to find: the next one due now, or the
-    /// earliest of a small first slot. (A hint only: ties within a slot are not resolved.)
+    /// The earliest entry, found without moving anything, if that takes looking at no more
+    /// than `scan` entries (the next due one, the unsorted front, or the first occupied slot).
     #[inline]
-    fn peek_next(&self) -> Option<u128> {
-        if !self.spread {
-            return None;
-        }
-        if let Some(&key) = self.due.get(self.due_head) {
+    fn earliest(&self, scan: usize) -> Option<u128> {
+        let candidates: &[u128] = if !self.spread {
+            &self.few
+        } else if let Some(&key) = self.due.get(self.due_head) {
             return Some(key);
-        }
-        if self.levels == 0 {
+        } else if self.levels == 0 {
+            return None;
+        } else {
+            let level = self.levels.trailing_zeros() as usize;
+            &self.slots[level * SLOTS + self.first_slot(level)]
+        };
+        if candidates.len() > scan {
             return None;
         }
-        let level = self.levels.trailing_zeros() as usize;
-        let slot = &self.slots[level * SLOTS + self.first_slot(level)];
-        if slot.len() > 4 {
-            return None;
-        }
-        slot.iter().min().copied()
+        candidates.iter().min().copied()
     }
 
-    /// The earliest time, found without moving anything (a scan of one slot): for the rare
-    /// callers that need the exact time of an event beyond a limit.
+    /// The entry next to be popped, if that is cheap to find: a hint for prefetching.
+    #[inline]
+    fn peek_next(&self) -> Option<u128> {
+        self.earliest(4)
+    }
+
+    /// The earliest time (a scan of one slot): for the rare callers that need the exact time
+    /// of an event beyond a limit.
     fn peek_time(&self) -> Option<u64> {
-        if !self.spread {
-            return self.few.iter().min().map(|k| (k >> 64) as u64);
-        }
-        if self.due_head < self.due.len() {
-            return Some(self.elapsed);
-        }
-        if self.levels == 0 {
-            return None;
-        }
-        let level = self.levels.trailing_zeros() as usize;
-        let slot = self.first_slot(level);
-        self.slots[level * SLOTS + slot]
-            .iter()
-            .map(|k| (k >> 64) as u64)
-            .min()
+        self.earliest(usize::MAX).map(|k| (k >> 64) as u64)
     }
 
     /// The first occupied slot of a non-empty level.
