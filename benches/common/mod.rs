@@ -163,6 +163,32 @@ pub fn w4_all_to_all(builder: SimBuilder, nodes: u32, ticks: u64) -> Outcome {
         "the last tick must be delivered within the 10 s run"
     );
     let sim = builder.link(fixed_link()).build();
+    let all_others = |i: u64, n: u64| (0..n).filter(|&j| j != i).collect();
+    let received = gossip_nodes(
+        &sim,
+        u64::from(nodes),
+        all_others,
+        Duration::from_millis(1),
+        ticks,
+    );
+    sim.run_for(Duration::from_secs(10)).unwrap();
+    let expected = u64::from(nodes) * u64::from(nodes - 1) * ticks;
+    assert_eq!(received.get(), expected, "every message was received");
+    let out = finish(&sim, received.get());
+    assert_eq!(out.delivered, expected);
+    out
+}
+
+/// Adds `nodes` nodes `n0`… bound to UDP port 7000; each sends 8 bytes to the nodes
+/// `peers_of(i, nodes)` every `period` (`time::interval`), `ticks` times, and counts what it
+/// receives in the returned cell. Shared by W4 and the memory curve's heartbeat.
+pub fn gossip_nodes(
+    sim: &Sim,
+    nodes: u64,
+    peers_of: fn(u64, u64) -> Vec<u64>,
+    period: Duration,
+    ticks: u64,
+) -> Rc<Cell<u64>> {
     let received = Rc::new(Cell::new(0u64));
     for i in 0..nodes {
         let received = received.clone();
@@ -170,15 +196,15 @@ pub fn w4_all_to_all(builder: SimBuilder, nodes: u32, ticks: u64) -> Outcome {
             let received = received.clone();
             async move {
                 let socket = Rc::new(UdpSocket::bind("0.0.0.0:7000").await.unwrap());
-                let peers: Vec<SocketAddr> = (0..nodes)
-                    .filter(|&j| j != i)
+                let peers: Vec<SocketAddr> = peers_of(i, nodes)
+                    .into_iter()
                     .map(|j| {
                         SocketAddr::new(sandtable::net::lookup(&format!("n{j}")).unwrap(), 7000)
                     })
                     .collect();
                 let tx = socket.clone();
                 spawn(async move {
-                    let mut tick = time::interval(Duration::from_millis(1));
+                    let mut tick = time::interval(period);
                     for _ in 0..ticks {
                         tick.tick().await;
                         for &peer in &peers {
@@ -195,12 +221,7 @@ pub fn w4_all_to_all(builder: SimBuilder, nodes: u32, ticks: u64) -> Outcome {
             }
         });
     }
-    sim.run_for(Duration::from_secs(10)).unwrap();
-    let expected = u64::from(nodes) * u64::from(nodes - 1) * ticks;
-    assert_eq!(received.get(), expected, "every message was received");
-    let out = finish(&sim, received.get());
-    assert_eq!(out.delivered, expected);
-    out
+    received
 }
 
 /// Reads exactly `buf.len()` bytes from `stream` (EOF is an error).

@@ -2,9 +2,6 @@
 //! heartbeat memory curve. `sandtable_w w1|w2|w3|w4|w6 [scale]` or `sandtable_w heartbeat N`; prints
 //! one JSON line (see `sandtable_peers`).
 
-use std::cell::Cell;
-use std::net::SocketAddr;
-use std::rc::Rc;
 use std::time::Duration;
 
 use sandtable::prelude::*;
@@ -58,38 +55,7 @@ fn gossip(
     ticks: u64,
     phases: &[Duration],
 ) -> (u64, Vec<Duration>) {
-    let received = Rc::new(Cell::new(0u64));
-    for i in 0..nodes {
-        let received = received.clone();
-        sim.add_node(format!("n{i}"), move || {
-            let received = received.clone();
-            async move {
-                let socket = Rc::new(UdpSocket::bind("0.0.0.0:7000").await.unwrap());
-                let peers: Vec<SocketAddr> = peers_of(i, nodes)
-                    .into_iter()
-                    .map(|j| {
-                        SocketAddr::new(sandtable::net::lookup(&format!("n{j}")).unwrap(), 7000)
-                    })
-                    .collect();
-                let tx = socket.clone();
-                spawn(async move {
-                    let mut tick = time::interval(period);
-                    for _ in 0..ticks {
-                        tick.tick().await;
-                        for &peer in &peers {
-                            tx.send_to(b"sandtabl", peer).await.unwrap();
-                        }
-                    }
-                })
-                .detach();
-                let mut buf = [0u8; 8];
-                loop {
-                    socket.recv_from(&mut buf).await.unwrap();
-                    received.set(received.get() + 1);
-                }
-            }
-        });
-    }
+    let received = common::gossip_nodes(sim, nodes, peers_of, period, ticks);
     let walls = phases
         .iter()
         .map(|&d| timed(|| sim.run_for(d).unwrap()).1)
