@@ -56,7 +56,8 @@ pub(crate) type SimRunnable = Runnable<TaskMeta>;
 pub(crate) struct ReadyQueue {
     owner: usize,
     local: UnsafeCell<VecDeque<SimRunnable>>,
-    remote: Mutex<Vec<SimRunnable>>,
+    /// Runnables woken from other threads; `None` once the simulation was shut down.
+    remote: Mutex<Option<Vec<SimRunnable>>>,
     remote_pending: AtomicBool,
 }
 
@@ -80,7 +81,7 @@ impl Default for ReadyQueue {
         ReadyQueue {
             owner: thread_mark(),
             local: UnsafeCell::default(),
-            remote: Mutex::default(),
+            remote: Mutex::new(Some(Vec::new())),
             remote_pending: AtomicBool::new(false),
         }
     }
@@ -92,11 +93,17 @@ impl ReadyQueue {
             // SAFETY: owner thread, and no other borrow of `local` is alive (see the type docs).
             unsafe { (*self.local.get()).push_back(runnable) };
         } else {
-            self.remote
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(runnable);
-            self.remote_pending.store(true, Ordering::Release);
+            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            match remote.as_mut() {
+                Some(remote) => {
+                    remote.push(runnable);
+                    self.remote_pending.store(true, Ordering::Release);
+                }
+                // The simulation is gone: its task may hold `!Send` values, so it may be
+                // neither run nor dropped on this thread. Leaking it is the safe choice (the
+                // tasks were all cancelled at shutdown, so this only happens in a race with it).
+                None => std::mem::forget(runnable),
+            }
         }
     }
 
@@ -115,12 +122,8 @@ impl ReadyQueue {
         if self.remote_pending.load(Ordering::Relaxed)
             && self.remote_pending.swap(false, Ordering::Acquire)
         {
-            local.extend(
-                self.remote
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .drain(..),
-            );
+            let mut remote = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+            local.extend(remote.iter_mut().flat_map(|r| r.drain(..)));
         }
         local
     }
@@ -175,9 +178,14 @@ impl ReadyQueue {
         q.remove(i)
     }
 
-    /// Takes out everything (used when the simulation is dropped).
-    pub(crate) fn drain(&self) -> Vec<SimRunnable> {
-        self.queue().drain(..).collect()
+    /// Takes out everything and closes the queue to other threads (used when the simulation is
+    /// dropped: a runnable woken from another thread afterwards is leaked, never run or dropped
+    /// there).
+    pub(crate) fn close(&self) -> Vec<SimRunnable> {
+        let mut all: Vec<_> = self.queue().drain(..).collect();
+        let remote = self.remote.lock().unwrap_or_else(|e| e.into_inner()).take();
+        all.extend(remote.into_iter().flatten());
+        all
     }
 }
 
@@ -275,26 +283,26 @@ where
     let key = table.tasks.vacant_key();
     let id = table.next_id;
     table.next_id += 1;
-    // The guard is created outside the async block so that it is dropped even when the
-    // future is dropped before its first poll.
-    let guard = RemoveOnDrop(key);
-    let future = CatchDrop {
-        inner: ManuallyDrop::new(future),
-        node,
-        id,
-    };
     let wrapped = Wrapped {
-        inner: future,
-        _guard: guard,
+        inner: ManuallyDrop::new(future),
+        key,
     };
     let queue = ready.clone();
-    let (runnable, task) = Builder::new()
-        .metadata(TaskMeta {
-            node,
-            slot: u32::try_from(key).expect("fewer than 2^32 live tasks"),
-            id,
-        })
-        .spawn_local(move |_| wrapped, move |r| queue.push(r));
+    let builder = Builder::new().metadata(TaskMeta {
+        node,
+        slot: u32::try_from(key).expect("fewer than 2^32 live tasks"),
+        id,
+    });
+    // SAFETY: `spawn_local`'s conditions, upheld by the simulator instead of checked on every
+    // poll (async-task's check costs a thread-local lookup per poll and 8 bytes per task):
+    // - the future is `'static`, and the schedule function is `Send + Sync + 'static`;
+    // - the runnable is only run on the thread that owns the world (`ReadyQueue` hands
+    //   runnables to the `!Send` world alone);
+    // - it is only dropped there too: a waker called from another thread pushes into the
+    //   queue's remote list, which the owner drains; at shutdown every task is cancelled on the
+    //   owner thread and the queue is closed, after which a remote push leaks the runnable.
+    let (runnable, task) =
+        unsafe { builder.spawn_unchecked(move |_| wrapped, move |r| queue.push(r)) };
     let entry = TaskEntry {
         node,
         id,
@@ -306,16 +314,20 @@ where
     (runnable, task)
 }
 
-/// Runs a task's future, and catches a panic in its destructor when the task is dropped
-/// without finishing (its node crashed, or it was aborted): `async-task` would abort the whole
-/// process on such a panic; here it fails the run like any other panic in a task.
-struct CatchDrop<F> {
+/// The future a task runs: the user's, in a plain struct (an `async` block would keep the
+/// captured values twice, making every task's allocation larger), with the task's key in the
+/// [`TaskTable`].
+///
+/// Its destructor removes the task's table entry, and catches a panic in the user future's
+/// destructor when the task is dropped without finishing (its node crashed, or it was aborted):
+/// `async-task` would abort the whole process on such a panic; here it fails the run like any
+/// other panic in a task.
+struct Wrapped<F> {
     inner: ManuallyDrop<F>,
-    node: NodeId,
-    id: u64,
+    key: usize,
 }
 
-impl<F: Future> Future for CatchDrop<F> {
+impl<F: Future> Future for Wrapped<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
@@ -324,40 +336,17 @@ impl<F: Future> Future for CatchDrop<F> {
     }
 }
 
-impl<F> Drop for CatchDrop<F> {
+impl<F> Drop for Wrapped<F> {
     fn drop(&mut self) {
         // SAFETY: dropped exactly once, here, in place.
         let result = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
             ManuallyDrop::drop(&mut self.inner)
         }));
-        if let Err(payload) = result {
-            crate::context::try_with(|w| w.record_panic(self.node, self.id, payload));
-        }
-    }
-}
-
-/// The future a task runs: the user's (with its destructor guarded), then the table guard, in
-/// a plain struct (an `async` block would keep the captured values twice, making every task's
-/// allocation larger).
-struct Wrapped<F> {
-    inner: CatchDrop<F>,
-    _guard: RemoveOnDrop,
-}
-
-impl<F: Future> Future for Wrapped<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `inner` is structurally pinned: never moved out of the pinned struct.
-        unsafe { self.map_unchecked_mut(|s| &mut s.inner) }.poll(cx)
-    }
-}
-
-/// Removes a task's entry from the table of the current world when the task's future is dropped.
-struct RemoveOnDrop(usize);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        crate::context::try_with(|world| world.tasks.borrow_mut().tasks.try_remove(self.0));
+        crate::context::try_with(|world| {
+            let entry = world.tasks.borrow_mut().tasks.try_remove(self.key);
+            if let (Err(payload), Some(entry)) = (result, entry) {
+                world.record_panic(entry.node, entry.id, payload);
+            }
+        });
     }
 }

@@ -66,20 +66,24 @@ pub enum JoinError {
 #[must_use = "dropping a JoinHandle detaches the task; call .detach() to say so"]
 pub struct JoinHandle<T> {
     task: Option<FallibleTask<T, TaskMeta>>,
-    id: Option<u64>,
+    /// The task's id, or [`NEVER_RAN`] (a plain `u64` keeps the handle at two words).
+    id: u64,
 }
+
+/// The id of a handle whose task never ran (ids count up from 0, so this one is never used).
+const NEVER_RAN: u64 = u64::MAX;
 
 impl<T> std::fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("task", &self.id)
+            .field("task", &self.id())
             .finish()
     }
 }
 
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<T, TaskMeta>) -> Self {
-        let id = Some(task.metadata().id);
+        let id = task.metadata().id;
         JoinHandle {
             task: Some(task.fallible()),
             id,
@@ -90,7 +94,7 @@ impl<T> JoinHandle<T> {
     pub(crate) fn cancelled() -> Self {
         JoinHandle {
             task: None,
-            id: None,
+            id: NEVER_RAN,
         }
     }
 
@@ -100,7 +104,7 @@ impl<T> JoinHandle<T> {
         // Dropping the task handle cancels it and queues its runnable so the future can be
         // dropped; take that runnable out and drop it now, so destructors run at once.
         drop(self.task.take());
-        if let Some(id) = self.id {
+        if let Some(id) = self.id() {
             let runnable = context::try_with(|w| w.ready.extract_task(id)).flatten();
             drop(runnable);
         }
@@ -120,7 +124,7 @@ impl<T> JoinHandle<T> {
 
     /// The run-unique id of the task (None if it never ran).
     pub fn id(&self) -> Option<u64> {
-        self.id
+        (self.id != NEVER_RAN).then_some(self.id)
     }
 }
 

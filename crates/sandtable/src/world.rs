@@ -598,7 +598,7 @@ impl World {
         for i in 0..count {
             self.crash_now(NodeId(i as u32));
         }
-        drop(self.ready.drain());
+        drop(self.ready.close());
         let (wakers, actions) = self.events.borrow_mut().clear();
         drop(wakers);
         drop(actions);

@@ -54,12 +54,16 @@ impl Sleep {
     }
 
     fn cancel(&mut self) {
+        if self.slot.is_some() {
+            context::try_with(|w| self.cancel_in(w));
+        }
+    }
+
+    fn cancel_in(&mut self, w: &World) {
         if let Some(slot) = self.slot.take() {
-            context::try_with(|w| {
-                if let Ok(mut events) = w.events.try_borrow_mut() {
-                    events.timers.try_remove(slot as usize);
-                }
-            });
+            if let Ok(mut events) = w.events.try_borrow_mut() {
+                events.timers.try_remove(slot as usize);
+            }
         }
     }
 
@@ -101,7 +105,7 @@ impl Future for Sleep {
             let now = w.now.get();
             let clock = &w.nodes.borrow()[node.index()].clock;
             if clock.mono(now) >= this.deadline.0 {
-                this.cancel();
+                this.cancel_in(w);
                 Poll::Ready(())
             } else {
                 let deadline = this.deadline.0;

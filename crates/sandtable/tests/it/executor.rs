@@ -183,6 +183,42 @@ fn a_waker_called_from_another_thread_still_schedules_the_task() {
 }
 
 #[test]
+fn a_task_woken_from_another_thread_is_still_dropped_on_the_simulator_thread() {
+    struct Probe(Rc<Cell<Option<std::thread::ThreadId>>>);
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.set(Some(std::thread::current().id()));
+        }
+    }
+    let dropped_on = Rc::new(Cell::new(None));
+    let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+    let sim = Sim::new(1);
+    let probe = Probe(dropped_on.clone());
+    sim.client("c", async move {
+        let _probe = probe; // not `Send`: must never be dropped on another thread
+        std::future::poll_fn(|cx| {
+            tx.send(cx.waker().clone()).unwrap();
+            std::task::Poll::<()>::Pending
+        })
+        .await
+    });
+    sim.run_for(Duration::from_millis(1)).unwrap();
+    let waker = rx.recv().unwrap();
+    // Woken from another thread: the runnable waits in the queue's remote list when the
+    // simulation is dropped.
+    let waker = std::thread::spawn(move || {
+        waker.wake_by_ref();
+        waker
+    })
+    .join()
+    .unwrap();
+    drop(sim);
+    assert_eq!(dropped_on.get(), Some(std::thread::current().id()));
+    // After shutdown a wake from another thread does nothing (the task was cancelled).
+    std::thread::spawn(move || waker.wake()).join().unwrap();
+}
+
+#[test]
 fn a_scheduling_window_of_one_is_fifo_and_wider_windows_shuffle() {
     let fifo = interleaving(Sim::builder().fifo().build());
     assert_eq!(
@@ -218,5 +254,14 @@ fn dropping_the_sim_frees_closures_that_hold_its_handle() {
     assert!(
         freed.get(),
         "the init closure (holding a Handle) was dropped with the Sim"
+    );
+}
+
+#[test]
+fn a_join_handle_is_two_words() {
+    // W3 keeps a million of them: the size is part of the memory budget (BENCHMARKS.md).
+    assert_eq!(
+        std::mem::size_of::<sandtable::task::JoinHandle<u64>>(),
+        2 * std::mem::size_of::<usize>()
     );
 }
