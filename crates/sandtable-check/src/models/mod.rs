@@ -5,6 +5,7 @@ mod counter;
 mod dyn_model;
 mod kv;
 mod kv_append;
+mod mutex;
 mod queue;
 mod register;
 mod set;
@@ -15,6 +16,7 @@ pub use counter::{Counter, CounterOp};
 pub use dyn_model::DynModel;
 pub use kv::Kv;
 pub use kv_append::{KvAppend, KvAppendOp};
+pub use mutex::{Mutex, MutexOp};
 pub use queue::{Queue, QueueOp};
 pub use register::Register;
 pub use set::{Set, SetOp};
@@ -28,6 +30,7 @@ pub const NAMES: &[&str] = &[
     "set",
     "queue",
     "counter",
+    "mutex",
 ];
 
 /// The built-in model called `name` (see [`NAMES`]).
@@ -40,6 +43,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn DynModel>> {
         "set" => Box::new(Set),
         "queue" => Box::new(Queue),
         "counter" => Box::new(Counter),
+        "mutex" => Box::new(Mutex),
         _ => return None,
     })
 }

@@ -158,6 +158,23 @@ impl Spec for QueueSpec {
     }
 }
 
+/// A lock without an owner (Knossos's mutex).
+pub struct MutexSpec;
+
+impl Spec for MutexSpec {
+    type S = bool;
+    fn init(&self) -> bool {
+        false
+    }
+    fn apply(&self, held: &bool, op: &BOp) -> Option<bool> {
+        match op.f.as_str() {
+            "acquire" => (!held).then_some(true),
+            "release" => held.then_some(false),
+            f => panic!("unexpected {f}"),
+        }
+    }
+}
+
 /// An integer counter.
 pub struct CounterSpec;
 

@@ -601,8 +601,8 @@ proptest! {
     }
 
     #[test]
-    fn random_histories_round_trip_through_edn(kind_ix in 0usize..7, seed: u64, corrupt in 0u32..300) {
-        let kinds = [Kind::Register, Kind::CasRegister, Kind::Kv, Kind::Set, Kind::Queue, Kind::Counter, Kind::KvAppend];
+    fn random_histories_round_trip_through_edn(kind_ix in 0usize..8, seed: u64, corrupt in 0u32..300) {
+        let kinds = [Kind::Register, Kind::CasRegister, Kind::Kv, Kind::Set, Kind::Queue, Kind::Counter, Kind::KvAppend, Kind::Mutex];
         let kind = kinds[kind_ix];
         let shape = Shape { processes: 3, ops: 10, info_per_mille: 100, corrupt_per_mille: corrupt };
         let h = randhist::history(kind, shape, seed);
@@ -614,6 +614,7 @@ proptest! {
             Kind::Queue => models::by_name("queue"),
             Kind::Counter => models::by_name("counter"),
             Kind::KvAppend => models::by_name("kv-append"),
+            Kind::Mutex => models::by_name("mutex"),
         }.unwrap();
         round_trip(&h, model.as_ref())?;
     }

@@ -91,6 +91,7 @@ proptest! {
         agree(Kind::Queue, &models::Queue, &brute::QueueSpec, shape, seed)?;
         agree(Kind::Set, &models::Set, &brute::SetSpec, shape, seed)?;
         agree(Kind::KvAppend, &models::KvAppend, &brute::AppendSpec, shape, seed)?;
+        agree(Kind::Mutex, &models::Mutex, &brute::MutexSpec, shape, seed)?;
     }
 }
 
@@ -133,6 +134,11 @@ proptest! {
     }
 
     #[test]
+    fn mutex_matches_brute_force(shape in shape(), seed: u64) {
+        agree(Kind::Mutex, &models::Mutex, &brute::MutexSpec, shape, seed)?;
+    }
+
+    #[test]
     fn verdict_is_deterministic(shape in shape(), seed: u64) {
         let h = history(Kind::Kv, shape, seed);
         let a = check(&h, &models::Kv, &CheckOptions::default().threads(2));
@@ -154,6 +160,7 @@ fn random_histories_cover_both_verdicts() {
         Kind::Queue,
         Kind::Counter,
         Kind::KvAppend,
+        Kind::Mutex,
     ];
     for kind in kinds {
         let mut yes = 0;
@@ -176,6 +183,7 @@ fn random_histories_cover_both_verdicts() {
                 Kind::Queue => brute::linearizable(&h, &brute::QueueSpec),
                 Kind::Counter => brute::linearizable(&h, &brute::CounterSpec),
                 Kind::KvAppend => brute::linearizable(&h, &brute::AppendSpec),
+                Kind::Mutex => brute::linearizable(&h, &brute::MutexSpec),
                 _ => brute::linearizable(&h, &brute::Registers),
             };
             yes += usize::from(linearizable);

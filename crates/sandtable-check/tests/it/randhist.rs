@@ -16,6 +16,7 @@ pub enum Kind {
     Queue,
     Counter,
     KvAppend,
+    Mutex,
 }
 
 /// Shape of a random history.
@@ -33,6 +34,7 @@ struct Obj {
     set: BTreeSet<Value>,
     queue: VecDeque<Value>,
     counter: i64,
+    locked: bool,
     strings: BTreeMap<Value, String>,
     next: i64,
 }
@@ -64,6 +66,8 @@ impl Obj {
             (Kind::KvAppend, 0) => ("get", Value::Null),
             (Kind::KvAppend, 1) => ("put", Value::from(format!("p{}", self.next % 3))),
             (Kind::KvAppend, _) => ("append", Value::from(format!("a{}", self.next % 3))),
+            (Kind::Mutex, 0) => ("release", Value::Null),
+            (Kind::Mutex, _) => ("acquire", Value::Null),
         };
         (f, key, v)
     }
@@ -119,6 +123,15 @@ impl Obj {
                 s.push_str(v.as_str().unwrap());
                 (EventType::Ok, v.clone())
             }
+            // A try-lock: acquiring a held lock (or releasing a free one) fails.
+            ("acquire" | "release", _) => {
+                let acquire = f == "acquire";
+                if self.locked == acquire {
+                    return (EventType::Fail, Value::Null);
+                }
+                self.locked = acquire;
+                (EventType::Ok, Value::Null)
+            }
             _ => unreachable!(),
         }
     }
@@ -126,7 +139,7 @@ impl Obj {
     /// A plausible but possibly wrong result.
     fn corrupt(&self, rng: &mut Rng, f: &str, kind: EventType, value: Value) -> (EventType, Value) {
         match f {
-            "cas" => (
+            "cas" | "acquire" | "release" => (
                 if kind == EventType::Ok {
                     EventType::Fail
                 } else {
@@ -172,6 +185,7 @@ pub fn history(kind: Kind, shape: Shape, seed: u64) -> History {
         set: BTreeSet::new(),
         queue: VecDeque::new(),
         counter: 0,
+        locked: false,
         strings: BTreeMap::new(),
         next: 0,
     };
