@@ -155,8 +155,8 @@ pub fn long_run(sim: &Sim, reads: Reads, duration: Duration) -> Result<Recorder,
     Ok(rec)
 }
 
-/// The whole test body: three replicas, four client loops, partitions and crashes for 10 s
-/// then healed, clients going on for 2 s more, and the history checked against a register
+/// The whole test body: three replicas, four client loops, partitions and crashes (at random
+/// instants, and in the middle of a disk write or sync) for 10 s then healed, clients going on for 2 s more, and the history checked against a register
 /// model.
 pub fn scenario(sim: &Sim, reads: Reads) -> Result<(), BoxError> {
     for name in REPLICAS {
@@ -171,7 +171,7 @@ pub fn scenario(sim: &Sim, reads: Reads) -> Result<(), BoxError> {
         );
     }
     sim.nemesis(
-        &Nemesis::new().partitions().crashes(),
+        &Nemesis::new().partitions().crashes().crashes_during_io(),
         Duration::from_secs(10),
     )?;
     sim.run()?;

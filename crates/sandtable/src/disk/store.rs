@@ -47,6 +47,8 @@ pub(crate) struct Disk {
     files: BTreeMap<String, FileState>,
     pub config: DiskConfig,
     pub rng: ChaCha8Rng,
+    /// Armed by a `CrashDuringIo` fault: the node crashes in its next write or sync.
+    pub crash_on_io: bool,
 }
 
 pub(crate) fn not_found(path: &str) -> io::Error {
@@ -59,6 +61,7 @@ impl Disk {
             files: BTreeMap::new(),
             config,
             rng,
+            crash_on_io: false,
         }
     }
 
@@ -139,6 +142,7 @@ impl Disk {
     /// Applies crash semantics: each file keeps its durable content plus, when torn writes are
     /// on, a seeded prefix of its unsynced changes (the last one possibly cut short).
     pub(crate) fn crash(&mut self, behaviour: Option<CrashBehavior>) {
+        self.crash_on_io = false;
         let torn = behaviour.unwrap_or(self.config.crash) == CrashBehavior::Torn;
         for f in self.files.values_mut() {
             if f.unsynced.is_empty() {

@@ -43,6 +43,7 @@ fn names_in(f: &Fault) -> Vec<&str> {
             .collect(),
         Fault::Crash { node }
         | Fault::CrashWipe { node }
+        | Fault::CrashDuringIo { node }
         | Fault::Restart { node }
         | Fault::Pause { node }
         | Fault::Resume { node }
@@ -152,6 +153,16 @@ impl Handle {
                 self.world
                     .control(move |w| w.crash_with(id, Some(CrashBehavior::LoseUnsynced)));
             }
+            Fault::CrashDuringIo { node } => {
+                let id = self.node_named(node);
+                self.world.control(move |w| {
+                    let mut nodes = w.nodes.borrow_mut();
+                    let n = &mut nodes[id.index()];
+                    if n.state != crate::node::NodeState::Crashed {
+                        n.disk.crash_on_io = true;
+                    }
+                });
+            }
             Fault::Restart { node } => self.restart(self.node_named(node)),
             Fault::Pause { node } => self.pause(self.node_named(node)),
             Fault::Resume { node } => self.resume(self.node_named(node)),
@@ -199,7 +210,8 @@ impl Handle {
         }
     }
 
-    /// Heals every link, resumes paused nodes, restarts crashed ones (not clients) and zeroes
+    /// Heals every link, resumes paused nodes, restarts crashed ones (not clients), disarms
+    /// [`Fault::CrashDuringIo`] traps that have not fired and zeroes
     /// every clock drift.
     pub fn recover_all(&self) {
         self.net().heal_all();
@@ -215,5 +227,11 @@ impl Handle {
                 self.set_clock_drift(node, 0.0);
             }
         }
+        // Disarm crash-during-I/O traps that have not fired.
+        self.world.control(|w| {
+            for n in w.nodes.borrow_mut().iter_mut() {
+                n.disk.crash_on_io = false;
+            }
+        });
     }
 }

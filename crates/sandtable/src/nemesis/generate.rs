@@ -21,6 +21,7 @@ enum Kind {
     OneWay,
     Crash,
     CrashWipe,
+    CrashDuringIo,
     Pause,
     ClockStep(Duration),
     ClockDrift(f64),
@@ -106,6 +107,13 @@ impl Nemesis {
     /// Crash and restart.
     pub fn crashes(self) -> Self {
         self.with(Kind::Crash)
+    }
+
+    /// Crash in the middle of a disk write or sync (see [`Fault::CrashDuringIo`]), then
+    /// restart: finds bugs in what a node does around its I/O, which a crash at a random
+    /// instant rarely hits.
+    pub fn crashes_during_io(self) -> Self {
+        self.with(Kind::CrashDuringIo)
     }
 
     /// Crash losing every unsynced write, then restart.
@@ -236,12 +244,12 @@ impl Nemesis {
                 s.push(until, Fault::HealAll);
             }
             Kind::OneWay => {}
-            Kind::Crash | Kind::CrashWipe => {
+            Kind::Crash | Kind::CrashWipe | Kind::CrashDuringIo => {
                 let node = pick(rng);
-                let f = if kind == Kind::Crash {
-                    Fault::Crash { node: node.clone() }
-                } else {
-                    Fault::CrashWipe { node: node.clone() }
+                let f = match kind {
+                    Kind::Crash => Fault::Crash { node: node.clone() },
+                    Kind::CrashWipe => Fault::CrashWipe { node: node.clone() },
+                    _ => Fault::CrashDuringIo { node: node.clone() },
                 };
                 s.push(at, f);
                 s.push(until, Fault::Restart { node });

@@ -30,6 +30,16 @@ pub enum Fault {
         /// The node.
         node: String,
     },
+    /// Crash a node in the middle of its next disk write or sync: a write takes effect
+    /// (unsynced) and the node crashes; a sync does not take effect, and the node crashes before
+    /// it returns. Either way the code that issued it never sees it complete. This lands crashes
+    /// in the window between an I/O and what the code does after it (an ack before a sync, a
+    /// torn in-place overwrite). A node that does no write or sync until its `Restart` is
+    /// crashed by the restart itself.
+    CrashDuringIo {
+        /// The node.
+        node: String,
+    },
     /// Restart a node (crashing it first if it is up).
     Restart {
         /// The node.
@@ -152,6 +162,9 @@ impl fmt::Display for Fault {
             Fault::HealAll => write!(f, "heal all links"),
             Fault::Crash { node } => write!(f, "crash {node}"),
             Fault::CrashWipe { node } => write!(f, "crash {node} and wipe unsynced writes"),
+            Fault::CrashDuringIo { node } => {
+                write!(f, "crash {node} during its next write or sync")
+            }
             Fault::Restart { node } => write!(f, "restart {node}"),
             Fault::Pause { node } => write!(f, "pause {node}"),
             Fault::Resume { node } => write!(f, "resume {node}"),
