@@ -8,7 +8,7 @@ use std::str::FromStr;
 use crate::edn_history::edn_events;
 use crate::history::jsonl_events;
 use crate::jepsen_log::{jepsen_log_events, op_fields};
-use crate::{Event, EventType, History, ParseError, ParseErrorKind, Value};
+use crate::{Event, EventType, History, ParseError, ParseErrorKind, TimeOrder, Value};
 
 /// A history file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -127,6 +127,11 @@ pub struct ParseOptions {
     /// other operation must carry a tuple. In EDN, values tagged
     /// `#jepsen.independent/tuple` are split even without this option.
     pub independent: bool,
+    /// Whether to order the events by their `time` (stably) instead of taking the file order
+    /// as the real-time order. Every event must then have a time. Off by default: Jepsen,
+    /// Knossos and Porcupine histories are written in time order, and times taken from
+    /// clients' clocks may disagree with the order in which a history was recorded.
+    pub sort_by_time: bool,
 }
 
 impl ParseOptions {
@@ -144,6 +149,12 @@ impl ParseOptions {
     /// Sets whether values are jepsen.independent tuples `[key value]`.
     pub fn independent(mut self, independent: bool) -> ParseOptions {
         self.independent = independent;
+        self
+    }
+
+    /// Sets whether the events are ordered by their `time` (see [`ParseOptions::sort_by_time`]).
+    pub fn sort_by_time(mut self, sort: bool) -> ParseOptions {
+        self.sort_by_time = sort;
         self
     }
 }
@@ -245,7 +256,7 @@ impl History {
             format => format,
         };
         let independent = options.independent;
-        let events = match format {
+        let mut events = match format {
             Format::Edn => edn_events(text, independent)?,
             Format::JepsenLog => jepsen_log_events(text, independent)?,
             Format::Jsonl | Format::Auto => {
@@ -256,7 +267,30 @@ impl History {
                 events
             }
         };
-        History::from_events(events)
+        if options.sort_by_time {
+            if let Some(e) = events.iter().find(|e| e.time.is_none()) {
+                return Err(ParseError::new(
+                    e.line.unwrap_or(1),
+                    ParseErrorKind::MissingTime,
+                ));
+            }
+            events.sort_by_key(|e| e.time);
+            return History::from_events(events);
+        }
+        let disorder = TimeOrder::of(&events);
+        History::from_events(events).map_err(|error| match disorder {
+            Some(TimeOrder { previous, next }) => ParseError {
+                kind: ParseErrorKind::NotInTimeOrder {
+                    error: Box::new(error.kind),
+                    line: next.0,
+                    time: next.1,
+                    previous_line: previous.0,
+                    previous_time: previous.1,
+                },
+                ..error
+            },
+            None => error,
+        })
     }
 
     /// Reads a whole history from `reader` (UTF-8) with `options`.

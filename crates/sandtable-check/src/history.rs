@@ -73,6 +73,40 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
+
+    /// The first place where the events' times go backwards in file order, if any (events
+    /// without a time are skipped). The checker takes the file order as the real-time order;
+    /// a history whose times disagree was perhaps merged from several logs (see
+    /// [`ParseOptions::sort_by_time`](crate::ParseOptions::sort_by_time)).
+    pub fn time_order_violation(&self) -> Option<TimeOrder> {
+        TimeOrder::of(&self.events)
+    }
+}
+
+/// Two consecutive timed events whose times go backwards: `(line, time)` of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOrder {
+    /// The earlier event in the file.
+    pub previous: (usize, u64),
+    /// The event after it, with the earlier time.
+    pub next: (usize, u64),
+}
+
+impl TimeOrder {
+    pub(crate) fn of(events: &[Event]) -> Option<TimeOrder> {
+        let mut timed = events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((e.line.unwrap_or(i + 1), e.time?)));
+        let mut previous = timed.next()?;
+        for next in timed {
+            if next.1 < previous.1 {
+                return Some(TimeOrder { previous, next });
+            }
+            previous = next;
+        }
+        None
+    }
 }
 
 /// The client events of a JSON Lines history, not yet paired.

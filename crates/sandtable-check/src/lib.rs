@@ -37,7 +37,7 @@ mod parse_error;
 pub use parse_error::{ParseError, ParseErrorKind};
 
 mod history;
-pub use history::History;
+pub use history::{History, TimeOrder};
 
 mod edn;
 mod edn_history;

@@ -108,6 +108,25 @@ pub enum ParseErrorKind {
     /// A Jepsen log line that looks like an operation but is malformed.
     #[error("malformed Jepsen log operation: {0}")]
     JepsenLog(String),
+    /// The events could not be paired, and their times show the file is not in time order:
+    /// the error met pairing them in file order, and the first event earlier than the one
+    /// before it.
+    #[error("{error}\n  note: the events are not in time order (line {line} has time {time}, before line {previous_line}'s {previous_time}); the file order is taken as the real-time order; --sort-by-time (ParseOptions::sort_by_time) orders events by their times instead")]
+    NotInTimeOrder {
+        /// The pairing error, as it would be reported in file order.
+        error: Box<ParseErrorKind>,
+        /// The first event whose time is earlier than its predecessor's.
+        line: usize,
+        /// Its time.
+        time: u64,
+        /// The line of the event before it.
+        previous_line: usize,
+        /// That event's time.
+        previous_time: u64,
+    },
+    /// Sorting by time was asked for, but an event has no time.
+    #[error("--sort-by-time needs a time on every event; this one has none")]
+    MissingTime,
     /// [`Format::Auto`](crate::Format::Auto) could not recognise the input.
     #[error("cannot tell the history format from {0}: expected JSON Lines (`{{\"process\":...`), EDN (`{{:process ...`, `[`, `(` or `#`) or a Jepsen log (lines with `jepsen.util - `); choose the format explicitly (--format jsonl|edn|jepsen-log)")]
     UnknownFormat(String),

@@ -67,6 +67,10 @@ struct Cli {
     /// Values are jepsen.independent tuples [key value]: split them into key and value.
     #[arg(long)]
     independent: bool,
+    /// Order events by their time field (stably) instead of taking the file order as the
+    /// real-time order; every event must have a time.
+    #[arg(long)]
+    sort_by_time: bool,
     /// History files (JSON Lines, EDN or Jepsen logs); - for standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<String>,
@@ -145,6 +149,14 @@ fn run_one(cli: &Cli, model: &dyn DynModel, file: &str) -> Outcome {
         Ok(h) => h,
         Err(e) => return Outcome::BadInput(e),
     };
+    if let Some(d) = history.time_order_violation() {
+        eprintln!(
+            "warning: {file}: the events are not in time order (line {} has time {}, before \
+             line {}'s {}); the file order is taken as the real-time order (--sort-by-time \
+             orders by time instead)",
+            d.next.0, d.next.1, d.previous.0, d.previous.1
+        );
+    }
     if history.is_empty() {
         // Trivially linearizable, but most likely not what was meant: say so.
         eprintln!(
@@ -178,7 +190,8 @@ fn read_history(cli: &Cli, file: &str) -> Result<History, String> {
     };
     let options = ParseOptions::new()
         .format(cli.format)
-        .independent(cli.independent);
+        .independent(cli.independent)
+        .sort_by_time(cli.sort_by_time);
     History::from_reader(reader, &options).map_err(|e| e.to_string())
 }
 

@@ -673,3 +673,59 @@ fn round_trips_cover_both_verdicts() {
     }
     assert!(seen[0] > 0 && seen[1] > 0, "{seen:?}");
 }
+
+/// The write ends (time 20) before the read starts (time 30), but the file lists the read's
+/// invocation first: by file order the two overlap.
+const MERGED: &str = r#"{"process":0,"type":"invoke","f":"write","value":1,"time":10}
+{"process":1,"type":"invoke","f":"read","value":null,"time":30}
+{"process":0,"type":"ok","f":"write","value":1,"time":20}
+{"process":1,"type":"ok","f":"read","value":null,"time":40}
+"#;
+
+#[test]
+fn file_order_is_real_time_order_unless_sorting_by_time_is_asked_for() {
+    let by_file = History::parse(MERGED, Format::Jsonl).unwrap();
+    assert_eq!(run(&by_file, &CasRegister).verdict, Verdict::Linearizable);
+    let d = by_file.time_order_violation().expect("times go backwards");
+    assert_eq!((d.previous, d.next), ((2, 30), (3, 20)));
+
+    let options = ParseOptions::new().sort_by_time(true);
+    let by_time = History::parse_with(MERGED, &options).unwrap();
+    assert_eq!(by_time.time_order_violation(), None);
+    let r = run(&by_time, &CasRegister);
+    assert_eq!(r.verdict, Verdict::NotLinearizable, "the read is stale");
+
+    // Sorting needs every time.
+    let untimed = MERGED.replace(r#","time":40"#, "");
+    let e = History::parse_with(&untimed, &options).unwrap_err();
+    assert_eq!((e.line, e.kind), (4, ParseErrorKind::MissingTime));
+}
+
+#[test]
+fn a_pairing_error_in_a_file_out_of_time_order_says_so() {
+    // The read's completion (time 25) is written before its invocation (time 22).
+    let text = r#"{"process":0,"type":"invoke","f":"write","value":1,"time":10}
+{"process":0,"type":"ok","f":"write","value":1,"time":20}
+{"process":1,"type":"ok","f":"read","value":1,"time":25}
+{"process":1,"type":"invoke","f":"read","value":null,"time":22}
+"#;
+    let e = History::parse(text, Format::Jsonl).unwrap_err();
+    assert_eq!(e.line, 3);
+    let ParseErrorKind::NotInTimeOrder {
+        error,
+        line,
+        previous_line,
+        ..
+    } = &e.kind
+    else {
+        panic!("{e}");
+    };
+    assert!(matches!(
+        **error,
+        ParseErrorKind::CompletionWithoutInvoke { .. }
+    ));
+    assert_eq!((*line, *previous_line), (4, 3));
+    assert!(e.to_string().contains("--sort-by-time"), "{e}");
+    let sorted = History::parse_with(text, &ParseOptions::new().sort_by_time(true)).unwrap();
+    assert_eq!(run(&sorted, &CasRegister).verdict, Verdict::Linearizable);
+}

@@ -140,3 +140,30 @@ fn stdin_is_detected_too() {
         stdout(&o)
     );
 }
+
+#[test]
+fn times_out_of_file_order_warn_and_sort_by_time_orders_by_them() {
+    let dir = std::env::temp_dir().join(format!("sandtable-check-order-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("merged.jsonl");
+    std::fs::write(
+        &path,
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"write\",\"value\":1,\"time\":10}\n\
+         {\"process\":1,\"type\":\"invoke\",\"f\":\"read\",\"value\":null,\"time\":30}\n\
+         {\"process\":0,\"type\":\"ok\",\"f\":\"write\",\"value\":1,\"time\":20}\n\
+         {\"process\":1,\"type\":\"ok\",\"f\":\"read\",\"value\":null,\"time\":40}\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let o = run(&["-m", "register", file]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not in time order (line 3 has time 20, before line 2's 30)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["-m", "register", "--sort-by-time", file]);
+    assert_eq!(code(&o), 1, "{}{}", stdout(&o), stderr(&o));
+    assert!(!stderr(&o).contains("not in time order"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
