@@ -26,7 +26,8 @@ type is invoke, ok, fail or info. --independent splits jepsen.independent
 tuples (value [key value]); in EDN, #jepsen.independent/tuple values are
 split anyway.
 
-Models: register, cas-register, kv, kv-append, set, queue, counter, mutex.
+Models: register, cas-register, kv, kv-append, set, queue, counter, mutex,
+rw-register (alias multi-register) and list-append (transactions: f txn).
 
 Exit codes:
   0  every history is linearizable

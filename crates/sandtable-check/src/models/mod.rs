@@ -10,6 +10,7 @@ mod queue;
 mod register;
 mod set;
 mod shape;
+mod txn;
 
 pub use cas_register::{CasRegister, RegisterOp};
 pub use counter::{Counter, CounterOp};
@@ -20,6 +21,7 @@ pub use mutex::{Mutex, MutexOp};
 pub use queue::{Queue, QueueOp};
 pub use register::Register;
 pub use set::{Set, SetOp};
+pub use txn::{MicroOp, Seen, Txn, TxnState};
 
 /// The names [`by_name`] accepts.
 pub const NAMES: &[&str] = &[
@@ -31,9 +33,12 @@ pub const NAMES: &[&str] = &[
     "queue",
     "counter",
     "mutex",
+    "rw-register",
+    "list-append",
 ];
 
-/// The built-in model called `name` (see [`NAMES`]).
+/// The built-in model called `name` (see [`NAMES`]; `multi-register`, Knossos's name, is
+/// `rw-register`).
 pub fn by_name(name: &str) -> Option<Box<dyn DynModel>> {
     Some(match name {
         "register" => Box::new(Register),
@@ -44,6 +49,8 @@ pub fn by_name(name: &str) -> Option<Box<dyn DynModel>> {
         "queue" => Box::new(Queue),
         "counter" => Box::new(Counter),
         "mutex" => Box::new(Mutex),
+        "rw-register" | "multi-register" => Box::new(Txn::rw_register()),
+        "list-append" => Box::new(Txn::list_append()),
         _ => return None,
     })
 }

@@ -158,6 +158,46 @@ impl Spec for QueueSpec {
     }
 }
 
+/// Transactions over a map of registers (one-element lists) or lists.
+pub struct TxnSpec {
+    pub lists: bool,
+}
+
+impl Spec for TxnSpec {
+    type S = BTreeMap<Value, Vec<Value>>;
+    fn init(&self) -> Self::S {
+        BTreeMap::new()
+    }
+    fn apply(&self, s: &Self::S, op: &BOp) -> Option<Self::S> {
+        let mut next = s.clone();
+        let micro = op.output.as_ref().unwrap_or(&op.input).as_list().unwrap();
+        for m in micro {
+            let [f, k, v] = m.as_list().unwrap() else {
+                panic!("bad micro-op {m}")
+            };
+            let held = next.entry(k.clone()).or_default();
+            match f.as_str().unwrap() {
+                "r" if op.output.is_none() => {}
+                "r" if self.lists => {
+                    let seen = v.as_list().map_or(&[][..], |l| l);
+                    if held.as_slice() != seen {
+                        return None;
+                    }
+                }
+                "r" => {
+                    if held.first().unwrap_or(&Value::Null) != v {
+                        return None;
+                    }
+                }
+                "w" => *held = vec![v.clone()],
+                "append" => held.push(v.clone()),
+                f => panic!("unexpected {f}"),
+            }
+        }
+        Some(next)
+    }
+}
+
 /// A lock without an owner (Knossos's mutex).
 pub struct MutexSpec;
 

@@ -35,6 +35,12 @@ fn detected_formats_have_known_verdicts() {
         ("kv-append", "kv-ok.edn", 0),
         ("kv-append", "kv-bad.edn", 1),
         ("cas-register", "independent.edn", 1),
+        // Jepsen transactional workloads (Elle's list-append, Knossos's multi-register),
+        // checked for strict serializability.
+        ("list-append", "list-append-ok.edn", 0),
+        ("list-append", "list-append-bad.edn", 1),
+        ("multi-register", "multi-register-bad.edn", 1),
+        ("rw-register", "multi-register-bad.edn", 1),
     ];
     for (model, file, expected) in cases {
         let o = run(&["--model", model, &data(file)]);
@@ -43,6 +49,12 @@ fn detected_formats_have_known_verdicts() {
     let o = run(&["--model", "kv-append", &data("kv-bad.edn")]);
     assert!(
         stdout(&o).contains("key 3: not linearizable"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["--model", "list-append", &data("list-append-bad.edn")]);
+    assert!(
+        stdout(&o).contains("key 5 holds [1,2], but the transaction read [1]"),
         "{}",
         stdout(&o)
     );

@@ -92,6 +92,7 @@ proptest! {
         agree(Kind::Set, &models::Set, &brute::SetSpec, shape, seed)?;
         agree(Kind::KvAppend, &models::KvAppend, &brute::AppendSpec, shape, seed)?;
         agree(Kind::Mutex, &models::Mutex, &brute::MutexSpec, shape, seed)?;
+        agree(Kind::AppendTxn, &models::Txn::list_append(), &brute::TxnSpec { lists: true }, shape, seed)?;
     }
 }
 
@@ -139,6 +140,16 @@ proptest! {
     }
 
     #[test]
+    fn rw_register_txns_match_brute_force(shape in shape(), seed: u64) {
+        agree(Kind::RwTxn, &models::Txn::rw_register(), &brute::TxnSpec { lists: false }, shape, seed)?;
+    }
+
+    #[test]
+    fn list_append_txns_match_brute_force(shape in shape(), seed: u64) {
+        agree(Kind::AppendTxn, &models::Txn::list_append(), &brute::TxnSpec { lists: true }, shape, seed)?;
+    }
+
+    #[test]
     fn verdict_is_deterministic(shape in shape(), seed: u64) {
         let h = history(Kind::Kv, shape, seed);
         let a = check(&h, &models::Kv, &CheckOptions::default().threads(2));
@@ -161,6 +172,8 @@ fn random_histories_cover_both_verdicts() {
         Kind::Counter,
         Kind::KvAppend,
         Kind::Mutex,
+        Kind::RwTxn,
+        Kind::AppendTxn,
     ];
     for kind in kinds {
         let mut yes = 0;
@@ -184,6 +197,8 @@ fn random_histories_cover_both_verdicts() {
                 Kind::Counter => brute::linearizable(&h, &brute::CounterSpec),
                 Kind::KvAppend => brute::linearizable(&h, &brute::AppendSpec),
                 Kind::Mutex => brute::linearizable(&h, &brute::MutexSpec),
+                Kind::RwTxn => brute::linearizable(&h, &brute::TxnSpec { lists: false }),
+                Kind::AppendTxn => brute::linearizable(&h, &brute::TxnSpec { lists: true }),
                 _ => brute::linearizable(&h, &brute::Registers),
             };
             yes += usize::from(linearizable);

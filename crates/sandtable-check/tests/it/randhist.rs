@@ -17,6 +17,8 @@ pub enum Kind {
     Counter,
     KvAppend,
     Mutex,
+    RwTxn,
+    AppendTxn,
 }
 
 /// Shape of a random history.
@@ -35,6 +37,8 @@ struct Obj {
     queue: VecDeque<Value>,
     counter: i64,
     locked: bool,
+    /// Transactions' keys: a register (one element) or a list.
+    txn: BTreeMap<i64, Vec<Value>>,
     strings: BTreeMap<Value, String>,
     next: i64,
 }
@@ -66,6 +70,23 @@ impl Obj {
             (Kind::KvAppend, 0) => ("get", Value::Null),
             (Kind::KvAppend, 1) => ("put", Value::from(format!("p{}", self.next % 3))),
             (Kind::KvAppend, _) => ("append", Value::from(format!("a{}", self.next % 3))),
+            (Kind::RwTxn | Kind::AppendTxn, _) => {
+                let micro = (0..1 + rng.below(3))
+                    .map(|_| {
+                        let key = Value::Int(rng.below(3) as i64);
+                        let (f, v) = match (self.kind, rng.below(2)) {
+                            (_, 0) => ("r", Value::Null),
+                            (Kind::RwTxn, _) => ("w", int(rng, 3)),
+                            _ => {
+                                self.next += 1;
+                                ("append", Value::Int(self.next))
+                            }
+                        };
+                        Value::List(vec![Value::from(f), key, v])
+                    })
+                    .collect();
+                ("txn", Value::List(micro))
+            }
             (Kind::Mutex, 0) => ("release", Value::Null),
             (Kind::Mutex, _) => ("acquire", Value::Null),
         };
@@ -123,6 +144,40 @@ impl Obj {
                 s.push_str(v.as_str().unwrap());
                 (EventType::Ok, v.clone())
             }
+            ("txn", _) => {
+                let lists = matches!(self.kind, Kind::AppendTxn);
+                let out = v
+                    .as_list()
+                    .unwrap()
+                    .iter()
+                    .map(|m| {
+                        let [f, k, x] = m.as_list().unwrap() else {
+                            unreachable!()
+                        };
+                        let key = k.as_int().unwrap();
+                        let held = self.txn.entry(key).or_default();
+                        match f.as_str().unwrap() {
+                            "r" if lists => {
+                                Value::List(vec![f.clone(), k.clone(), Value::List(held.clone())])
+                            }
+                            "r" => Value::List(vec![
+                                f.clone(),
+                                k.clone(),
+                                held.first().cloned().unwrap_or(Value::Null),
+                            ]),
+                            "w" => {
+                                *held = vec![x.clone()];
+                                m.clone()
+                            }
+                            _ => {
+                                held.push(x.clone());
+                                m.clone()
+                            }
+                        }
+                    })
+                    .collect();
+                (EventType::Ok, Value::List(out))
+            }
             // A try-lock: acquiring a held lock (or releasing a free one) fails.
             ("acquire" | "release", _) => {
                 let acquire = f == "acquire";
@@ -159,6 +214,30 @@ impl Obj {
                     int(rng, 5)
                 },
             ),
+            "txn" => {
+                // Change what one read saw.
+                let mut micro = value.as_list().unwrap().to_vec();
+                let reads: Vec<usize> = (0..micro.len())
+                    .filter(|&i| micro[i].as_list().unwrap()[0] == Value::from("r"))
+                    .collect();
+                if !reads.is_empty() {
+                    let i = reads[rng.below(reads.len() as u64) as usize];
+                    let mut m = micro[i].as_list().unwrap().to_vec();
+                    m[2] = match &m[2] {
+                        Value::List(l) if !l.is_empty() && rng.chance(500) => {
+                            Value::List(l[..l.len() - 1].to_vec())
+                        }
+                        Value::List(l) => {
+                            let mut l = l.clone();
+                            l.push(Value::Int(rng.below(6) as i64 + 1));
+                            Value::List(l)
+                        }
+                        _ => int(rng, 3),
+                    };
+                    micro[i] = Value::List(m);
+                }
+                (kind, Value::List(micro))
+            }
             "get" => (
                 kind,
                 Value::from(["", "p0", "a1", "p1a2"][rng.below(4) as usize]),
@@ -186,6 +265,7 @@ pub fn history(kind: Kind, shape: Shape, seed: u64) -> History {
         queue: VecDeque::new(),
         counter: 0,
         locked: false,
+        txn: BTreeMap::new(),
         strings: BTreeMap::new(),
         next: 0,
     };
