@@ -60,6 +60,8 @@ pub fn try_check<M: Model>(
     options: &CheckOptions,
 ) -> Result<CheckResult, CheckError> {
     let start = Instant::now();
+    let surveyed = model.survey(history.ops());
+    let model = surveyed.as_ref().unwrap_or(model);
     let mut values = Interner::new();
     let inputs = prepare(model, history.ops(), &mut values)?;
     let partitions = model.partition(history.ops());

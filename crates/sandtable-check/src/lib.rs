@@ -52,7 +52,7 @@ mod interner;
 pub use interner::Interner;
 
 mod model;
-pub use model::{partition_by_key, Model, Partition, RegisterAccess, ShapeError};
+pub use model::{partition_by_key, Model, Partition, RegisterAccess, ShapeError, Timed};
 
 pub mod models;
 pub use models::DynModel;

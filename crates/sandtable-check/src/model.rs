@@ -47,6 +47,20 @@ pub struct Partition {
     pub ops: Vec<usize>,
 }
 
+/// An operation as [`Model::impossible`] sees it: its compiled input, its id, and the event
+/// indices of its invocation and of its `ok` completion (`None` for unknown outcome).
+#[derive(Debug, Clone, Copy)]
+pub struct Timed<'a, I> {
+    /// The compiled operation.
+    pub input: &'a I,
+    /// Its id ([`Op::id`]).
+    pub id: usize,
+    /// Event index of the invocation.
+    pub call: usize,
+    /// Event index of the `ok` completion.
+    pub ret: Option<usize>,
+}
+
 /// A sequential object: what a history must be equivalent to.
 ///
 /// The checker calls [`prepare`](Model::prepare) once per `ok` or `info`
@@ -121,6 +135,36 @@ pub trait Model: Sync {
     /// always succeeds and leads to `s`. Default: `None` (not a register).
     fn register_access(&self, input: &Self::Input) -> Option<RegisterAccess<Self::State>> {
         let _ = input;
+        None
+    }
+
+    /// Called once with every operation of the history before anything else; a model may
+    /// return a copy of itself that knows the whole history, to prune the search (for
+    /// example, the order of list appends that the reads reveal). Whatever it learns must only
+    /// rule out orders in which some operation would fail anyway, so that verdicts do not
+    /// change. Default: `None` (the model as it is).
+    fn survey(&self, ops: &[Op]) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = ops;
+        None
+    }
+
+    /// A model-specific proof that no order exists, found without search: the index in `ops`
+    /// of an operation that no order can place, and why (values are described through
+    /// `values`). It must be sound: `Some` only when the search would find no linearization.
+    /// `ops` are a partition's operations (no `fail`), each with its invocation's and `ok`
+    /// completion's event indices. Default: `None`.
+    fn impossible(
+        &self,
+        ops: &[Timed<'_, Self::Input>],
+        values: &Interner,
+    ) -> Option<(usize, String)>
+    where
+        Self: Sized,
+    {
+        let _ = (ops, values);
         None
     }
 

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::explanation::{Blocked, Context, Explanation};
-use crate::Model;
+use crate::{Model, Timed};
 
 /// The two earliest invocations (event index, local op) of operations that set each state.
 struct Setters<S> {
@@ -60,6 +60,21 @@ fn set_in_time<S: std::hash::Hash + Eq>(
 /// The first (by return) operation no order can place, explained; `None` if there is none.
 pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<Explanation> {
     let p = cx.problem;
+    let timed: Vec<Timed<'_, M::Input>> = p
+        .inputs
+        .iter()
+        .zip(&p.intervals)
+        .enumerate()
+        .map(|(local, (input, iv))| Timed {
+            input: *input,
+            id: cx.ids[local],
+            call: iv.call,
+            ret: iv.ret,
+        })
+        .collect();
+    if let Some((local, reason)) = p.model.impossible(&timed, cx.values) {
+        return Some(impossible(cx, local, reason));
+    }
     let init = p.model.init();
     let setters = setters(cx);
     let mut order: Vec<usize> = (0..p.inputs.len())

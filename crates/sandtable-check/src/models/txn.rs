@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::Partition;
+use crate::model::{Partition, Timed};
 use crate::models::shape::unknown_f;
 use crate::{Interner, Model, Op, OpStatus, ShapeError, Value};
 
@@ -34,6 +34,9 @@ pub enum MicroOp {
         key: u32,
         /// The element appended.
         value: u32,
+        /// Where reads saw the element, if some read did: the length the list must have when
+        /// it is appended (see [`Model::survey`]).
+        at: Option<u32>,
     },
 }
 
@@ -126,12 +129,18 @@ fn to_vec(list: &List) -> Vec<u32> {
     out
 }
 
+/// Shards of the state's map: a change copies one shard and the shard table, not the map.
+const SHARDS: usize = 64;
+
+type Shard = Arc<BTreeMap<u32, Arc<Node>>>;
+
 /// The model's state: key → list (a register holds a one-element list); unset keys are
-/// absent. It keeps an order-independent hash of its entries, updated on every change, so that
-/// hashing it is O(1).
+/// absent. The map is split in [`SHARDS`] persistent shards by key, so a transaction copies
+/// only the shards it changes however many keys the history has, and the state keeps an
+/// order-independent hash of its entries, updated on every change, so hashing it is O(1).
 #[derive(Debug, Clone)]
 pub struct TxnState {
-    map: Arc<BTreeMap<u32, Arc<Node>>>,
+    shards: Arc<[Shard]>,
     hash: u64,
 }
 
@@ -139,36 +148,51 @@ fn entry_hash(key: u32, list: &List) -> u64 {
     extend_hash(list_hash(list) ^ 0x9e37_79b9_7f4a_7c15, key).rotate_left(17)
 }
 
+fn shard_of(key: u32) -> usize {
+    key as usize % SHARDS
+}
+
 impl TxnState {
-    fn get(&self, key: u32) -> List {
-        self.map.get(&key).cloned()
+    fn get(shards: &[Shard], key: u32) -> List {
+        shards[shard_of(key)].get(&key).cloned()
     }
 
-    /// Sets `key` to `list` in `map` (a working copy), keeping `hash` up to date.
-    fn set(map: &mut BTreeMap<u32, Arc<Node>>, hash: &mut u64, key: u32, list: List) {
-        let old = map.get(&key).cloned();
+    /// Sets `key` to `list` in `shards` (a working copy), keeping `hash` up to date.
+    fn set(shards: &mut [Shard], hash: &mut u64, key: u32, list: List) {
+        let shard = Arc::make_mut(&mut shards[shard_of(key)]);
+        let old = shard.get(&key).cloned();
         *hash = hash
             .wrapping_sub(entry_hash(key, &old))
             .wrapping_add(entry_hash(key, &list));
         match list {
-            Some(node) => map.insert(key, node),
-            None => map.remove(&key),
+            Some(node) => shard.insert(key, node),
+            None => shard.remove(&key),
         };
+    }
+
+    /// Every entry, by key id.
+    fn entries(&self) -> Vec<(u32, List)> {
+        let mut all: Vec<(u32, List)> = self
+            .shards
+            .iter()
+            .flat_map(|s| s.iter().map(|(&k, l)| (k, Some(l.clone()))))
+            .collect();
+        all.sort_by_key(|(k, _)| *k);
+        all
     }
 }
 
 impl PartialEq for TxnState {
     fn eq(&self, other: &TxnState) -> bool {
         self.hash == other.hash
-            && (Arc::ptr_eq(&self.map, &other.map)
-                || (self.map.len() == other.map.len()
-                    && self
-                        .map
-                        .iter()
-                        .zip(other.map.iter())
-                        .all(|((ka, a), (kb, b))| {
-                            ka == kb && same(&Some(a.clone()), &Some(b.clone()))
-                        })))
+            && (Arc::ptr_eq(&self.shards, &other.shards)
+                || self.shards.iter().zip(other.shards.iter()).all(|(a, b)| {
+                    Arc::ptr_eq(a, b)
+                        || (a.len() == b.len()
+                            && a.iter().zip(b.iter()).all(|((ka, la), (kb, lb))| {
+                                ka == kb && same(&Some(la.clone()), &Some(lb.clone()))
+                            }))
+                }))
     }
 }
 
@@ -207,20 +231,65 @@ impl std::hash::Hash for TxnState {
 /// let r = check(&h, &Txn::list_append(), &CheckOptions::default());
 /// assert_eq!(r.verdict, Verdict::NotLinearizable);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Txn {
     lists: bool,
+    /// Per key, each element's index in the lists that reads returned: known from the whole
+    /// history ([`Model::survey`]) when every element is appended to its key at most once.
+    positions: Option<Arc<BTreeMap<Value, BTreeMap<Value, u32>>>>,
 }
 
 impl Txn {
     /// Registers: `r` / `w` micro-operations.
     pub fn rw_register() -> Txn {
-        Txn { lists: false }
+        Txn {
+            lists: false,
+            positions: None,
+        }
     }
 
     /// Lists: `r` / `append` micro-operations.
     pub fn list_append() -> Txn {
-        Txn { lists: true }
+        Txn {
+            lists: true,
+            positions: None,
+        }
+    }
+
+    /// The elements' positions that reads reveal, if every element is appended at most once
+    /// per key (by operations that did not fail): then an element seen at index `i` was
+    /// appended to a list of exactly `i` elements, in every order where that read succeeds.
+    fn positions(ops: &[Op]) -> Option<BTreeMap<Value, BTreeMap<Value, u32>>> {
+        let mut appended: BTreeMap<(&Value, &Value), ()> = BTreeMap::new();
+        let mut positions: BTreeMap<Value, BTreeMap<Value, u32>> = BTreeMap::new();
+        for op in ops.iter().filter(|op| op.status != OpStatus::Fail) {
+            let invoked = match (op.input.as_list(), &op.output) {
+                (Some(l), _) if !l.is_empty() => l,
+                (_, Some(out)) => out.as_list().unwrap_or(&[]),
+                _ => &[],
+            };
+            for m in invoked {
+                if let Ok(("append", k, v)) = triple(m) {
+                    if appended.insert((k, v), ()).is_some() {
+                        return None;
+                    }
+                }
+            }
+            let Some(out) = op.output.as_ref().and_then(Value::as_list) else {
+                continue;
+            };
+            for m in out {
+                if let Ok((f, k, Value::List(seen))) = triple(m) {
+                    if Txn::is_read(f) {
+                        let at = positions.entry(k.clone()).or_default();
+                        for (i, v) in seen.iter().enumerate() {
+                            at.entry(v.clone()).or_insert(i as u32);
+                        }
+                    }
+                }
+            }
+        }
+        Some(positions)
     }
 }
 
@@ -278,11 +347,11 @@ impl Txn {
     /// Runs `input` from `state`: the next state, or the first read that fails (its index in
     /// `input`, what its key held).
     fn run(&self, state: &TxnState, input: &[MicroOp]) -> Result<TxnState, (usize, List)> {
-        let mut next: Option<(BTreeMap<u32, Arc<Node>>, u64)> = None;
+        let mut next: Option<(Vec<Shard>, u64)> = None;
         for (i, m) in input.iter().enumerate() {
             let get = |key: u32| match &next {
-                Some((map, _)) => map.get(&key).cloned(),
-                None => state.get(key),
+                Some((shards, _)) => TxnState::get(shards, key),
+                None => TxnState::get(&state.shards, key),
             };
             match m {
                 MicroOp::Read { seen: None, .. } => {}
@@ -297,21 +366,25 @@ impl Txn {
                 }
                 MicroOp::Write { key, value } => {
                     let list = value.and_then(|v| push(&None, v));
-                    let (map, hash) =
-                        next.get_or_insert_with(|| ((*state.map).clone(), state.hash));
-                    TxnState::set(map, hash, *key, list);
+                    let (shards, hash) =
+                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
+                    TxnState::set(shards, hash, *key, list);
                 }
-                MicroOp::Append { key, value } => {
-                    let list = push(&get(*key), *value);
-                    let (map, hash) =
-                        next.get_or_insert_with(|| ((*state.map).clone(), state.hash));
-                    TxnState::set(map, hash, *key, list);
+                MicroOp::Append { key, value, at } => {
+                    let held = get(*key);
+                    if at.is_some_and(|at| list_len(&held) != at as usize) {
+                        return Err((i, held));
+                    }
+                    let list = push(&held, *value);
+                    let (shards, hash) =
+                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
+                    TxnState::set(shards, hash, *key, list);
                 }
             }
         }
         Ok(match next {
-            Some((map, hash)) => TxnState {
-                map: Arc::new(map),
+            Some((shards, hash)) => TxnState {
+                shards: Arc::from(shards),
                 hash,
             },
             None => state.clone(),
@@ -339,9 +412,154 @@ impl Model for Txn {
         }
     }
 
+    fn survey(&self, ops: &[Op]) -> Option<Txn> {
+        if !self.lists {
+            return None;
+        }
+        Some(Txn {
+            lists: true,
+            positions: Txn::positions(ops).map(Arc::new),
+        })
+    }
+
+    /// Anomalies of list-append histories that need no search (when every element is appended
+    /// once per key): a read that returns an element twice, an element nobody appended, an
+    /// element whose append was invoked only after the read returned, a read missing an
+    /// element appended by a transaction that returned before the read was invoked, and two
+    /// reads of a key that disagree on the order of its elements.
+    fn impossible(
+        &self,
+        ops: &[Timed<'_, Vec<MicroOp>>],
+        values: &Interner,
+    ) -> Option<(usize, String)> {
+        self.positions.as_ref()?;
+        // Per key: element → (appending op, its invocation); and per position, the appends.
+        let mut appender: BTreeMap<(u32, u32), (usize, usize)> = BTreeMap::new();
+        let mut by_position: BTreeMap<u32, Vec<(u32, usize, usize)>> = BTreeMap::new();
+        for (local, op) in ops.iter().enumerate() {
+            for m in op.input {
+                if let MicroOp::Append { key, value, at } = *m {
+                    appender.insert((key, value), (local, op.call));
+                    if let (Some(at), Some(ret)) = (at, op.ret) {
+                        by_position.entry(key).or_default().push((at, ret, local));
+                    }
+                }
+            }
+        }
+        // Earliest return among the ok appends at position >= p, per key (suffix minima).
+        let earliest: BTreeMap<u32, Vec<(u32, usize, usize)>> = by_position
+            .into_iter()
+            .map(|(key, mut appends)| {
+                appends.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
+                let mut best: Option<(usize, usize)> = None;
+                let suffix = appends
+                    .into_iter()
+                    .map(|(at, ret, local)| {
+                        if best.is_none_or(|(r, _)| ret < r) {
+                            best = Some((ret, local));
+                        }
+                        let (ret, local) = best.expect("just set");
+                        (at, ret, local)
+                    })
+                    .collect();
+                (key, suffix)
+            })
+            .collect();
+        let mut longest: BTreeMap<u32, (&[u32], usize)> = BTreeMap::new();
+        let mut reads: Vec<(usize, usize)> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(local, op)| Some((op.ret?, local)))
+            .collect();
+        reads.sort_unstable();
+        let v = |id: u32| values.value(id);
+        for (ret, local) in reads {
+            let op = &ops[local];
+            for m in op.input {
+                let MicroOp::Read {
+                    key,
+                    seen: Some(seen),
+                } = m
+                else {
+                    continue;
+                };
+                let items = &seen.items[..];
+                let k = v(*key);
+                let mut distinct = std::collections::BTreeSet::new();
+                for &x in items {
+                    if !distinct.insert(x) {
+                        return Some((
+                            local,
+                            format!(
+                                "it read {} twice in key {k}, where each element is appended once",
+                                v(x)
+                            ),
+                        ));
+                    }
+                    match appender.get(&(*key, x)) {
+                        None => {
+                            return Some((local, format!("it read {} in key {k}, which no transaction appended to it", v(x))))
+                        }
+                        Some(&(by, call)) if call > ret => {
+                            return Some((local, format!(
+                                "it read {} in key {k}, appended by op #{}, which was invoked only after this read returned",
+                                v(x), ops[by].id
+                            )))
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if let Some(suffix) = earliest.get(key) {
+                    // The appends at positions >= items.len(): suffix is sorted by position,
+                    // descending; find the last entry with position >= len.
+                    let n = suffix.partition_point(|&(at, _, _)| at as usize >= items.len());
+                    if n > 0 {
+                        let (_, done, by) = suffix[n - 1];
+                        if done < op.call && by != local {
+                            let appended = ops[by].input.iter().find_map(|m| match *m {
+                                MicroOp::Append {
+                                    key: k2,
+                                    value,
+                                    at: Some(at),
+                                } if k2 == *key && at as usize >= items.len() => Some((value, at)),
+                                _ => None,
+                            });
+                            if let Some((x, at)) = appended {
+                                return Some((local, format!(
+                                    "it read {} element(s) of key {k}, but op #{} had appended {} at position {at} and returned before this read was invoked",
+                                    items.len(), ops[by].id, v(x)
+                                )));
+                            }
+                        }
+                    }
+                }
+                match longest.get(key) {
+                    Some(&(other, _)) if other.len() >= items.len() => {
+                        if other[..items.len()] != *items {
+                            return Some((local, format!(
+                                "it read key {k} as {}, which is not a prefix of {} read by an earlier-returning transaction: the two disagree on the order of the appends",
+                                self.show(items, values), self.show(other, values)
+                            )));
+                        }
+                    }
+                    Some(&(other, _)) if items[..other.len()] != *other => {
+                        return Some((local, format!(
+                            "it read key {k} as {}, which does not extend {} read by an earlier-returning transaction: the two disagree on the order of the appends",
+                            self.show(items, values), self.show(other, values)
+                        )));
+                    }
+                    _ => {
+                        longest.insert(*key, (items, local));
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn init(&self) -> TxnState {
         TxnState {
-            map: Arc::new(BTreeMap::new()),
+            shards: (0..SHARDS).map(|_| Arc::new(BTreeMap::new())).collect(),
             hash: 0,
         }
     }
@@ -399,6 +617,10 @@ impl Model for Txn {
                     MicroOp::Append {
                         key,
                         value: values.intern(v),
+                        at: self
+                            .positions
+                            .as_ref()
+                            .and_then(|p| p.get(k)?.get(v).copied()),
                     }
                 }
                 other => {
@@ -504,29 +726,40 @@ impl Model for Txn {
 
     fn describe(&self, state: &TxnState, values: &Interner) -> String {
         let entries: Vec<String> = state
-            .map
-            .iter()
-            .map(|(&k, l)| {
-                let items = to_vec(&Some(l.clone()));
-                format!("{} {}", values.value(k), self.show(&items, values))
-            })
+            .entries()
+            .into_iter()
+            .map(|(k, l)| format!("{} {}", values.value(k), self.show(&to_vec(&l), values)))
             .collect();
         format!("{{{}}}", entries.join(", "))
     }
 
     fn why_not(&self, state: &TxnState, input: &Vec<MicroOp>, values: &Interner) -> String {
         if let Err((i, held)) = self.run(state, input) {
-            if let MicroOp::Read {
-                key,
-                seen: Some(seen),
-            } = &input[i]
-            {
-                return format!(
-                    "key {} holds {}, but the transaction read {}",
-                    values.value(*key),
-                    self.show(&to_vec(&held), values),
-                    self.show(&seen.items, values)
-                );
+            match &input[i] {
+                MicroOp::Read {
+                    key,
+                    seen: Some(seen),
+                } => {
+                    return format!(
+                        "key {} holds {}, but the transaction read {}",
+                        values.value(*key),
+                        self.show(&to_vec(&held), values),
+                        self.show(&seen.items, values)
+                    )
+                }
+                MicroOp::Append {
+                    key,
+                    value,
+                    at: Some(at),
+                } => {
+                    return format!(
+                        "key {} holds {}, but reads show {} appended after {at} element(s)",
+                        values.value(*key),
+                        self.show(&to_vec(&held), values),
+                        values.value(*value)
+                    )
+                }
+                _ => {}
             }
         }
         format!("model state is {}", self.describe(state, values))

@@ -11,4 +11,5 @@ mod precheck;
 mod props;
 mod randhist;
 mod support;
+mod txn;
 mod zones;
