@@ -735,32 +735,32 @@ impl Model for Txn {
 
     fn why_not(&self, state: &TxnState, input: &Vec<MicroOp>, values: &Interner) -> String {
         if let Err((i, held)) = self.run(state, input) {
-            match &input[i] {
+            let (key, but) = match &input[i] {
                 MicroOp::Read {
                     key,
                     seen: Some(seen),
-                } => {
-                    return format!(
-                        "key {} holds {}, but the transaction read {}",
-                        values.value(*key),
-                        self.show(&to_vec(&held), values),
-                        self.show(&seen.items, values)
-                    )
-                }
+                } => (
+                    key,
+                    format!("the transaction read {}", self.show(&seen.items, values)),
+                ),
                 MicroOp::Append {
                     key,
                     value,
                     at: Some(at),
-                } => {
-                    return format!(
-                        "key {} holds {}, but reads show {} appended after {at} element(s)",
-                        values.value(*key),
-                        self.show(&to_vec(&held), values),
+                } => (
+                    key,
+                    format!(
+                        "reads show {} appended after {at} element(s)",
                         values.value(*value)
-                    )
-                }
-                _ => {}
-            }
+                    ),
+                ),
+                _ => return format!("model state is {}", self.describe(state, values)),
+            };
+            return format!(
+                "key {} holds {}, but {but}",
+                values.value(*key),
+                self.show(&to_vec(&held), values)
+            );
         }
         format!("model state is {}", self.describe(state, values))
     }
