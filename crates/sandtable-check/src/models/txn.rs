@@ -237,6 +237,9 @@ pub struct Txn {
     /// Per key, each element's index in the lists that reads returned: known from the whole
     /// history ([`Model::survey`]) when every element is appended to its key at most once.
     positions: Option<Arc<BTreeMap<Value, BTreeMap<Value, u32>>>>,
+    /// Whether every value is written to its key at most once, none of them `nil` (known from
+    /// the whole history, for `rw-register`).
+    unique_writes: bool,
 }
 
 impl Txn {
@@ -245,6 +248,7 @@ impl Txn {
         Txn {
             lists: false,
             positions: None,
+            unique_writes: false,
         }
     }
 
@@ -253,6 +257,7 @@ impl Txn {
         Txn {
             lists: true,
             positions: None,
+            unique_writes: false,
         }
     }
 
@@ -260,21 +265,11 @@ impl Txn {
     /// per key (by operations that did not fail): then an element seen at index `i` was
     /// appended to a list of exactly `i` elements, in every order where that read succeeds.
     fn positions(ops: &[Op]) -> Option<BTreeMap<Value, BTreeMap<Value, u32>>> {
-        let mut appended: BTreeMap<(&Value, &Value), ()> = BTreeMap::new();
+        if !Txn::unique_updates(ops, &["append"]) {
+            return None;
+        }
         let mut positions: BTreeMap<Value, BTreeMap<Value, u32>> = BTreeMap::new();
         for op in ops.iter().filter(|op| op.status != OpStatus::Fail) {
-            let invoked = match (op.input.as_list(), &op.output) {
-                (Some(l), _) if !l.is_empty() => l,
-                (_, Some(out)) => out.as_list().unwrap_or(&[]),
-                _ => &[],
-            };
-            for m in invoked {
-                if let Ok(("append", k, v)) = triple(m) {
-                    if appended.insert((k, v), ()).is_some() {
-                        return None;
-                    }
-                }
-            }
             let Some(out) = op.output.as_ref().and_then(Value::as_list) else {
                 continue;
             };
@@ -291,143 +286,13 @@ impl Txn {
         }
         Some(positions)
     }
-}
-
-/// The micro-operations of a transaction's value.
-fn micro_ops(v: &Value) -> Result<&[Value], ShapeError> {
-    v.as_list().ok_or_else(|| {
-        ShapeError::new(format!(
-            "a txn value must be a list of micro-operations such as [[\"r\", \"x\", null], [\"w\", \"x\", 1]], found {v}"
-        ))
-    })
-}
-
-/// `[f key value]` of one micro-operation.
-fn triple(m: &Value) -> Result<(&str, &Value, &Value), ShapeError> {
-    match m.as_list() {
-        Some([f, k, v]) if f.as_str().is_some() => Ok((f.as_str().unwrap_or_default(), k, v)),
-        _ => Err(ShapeError::new(format!(
-            "a micro-operation must be [f key value], found {m}"
-        ))),
-    }
-}
-
-impl Txn {
-    fn is_read(f: &str) -> bool {
-        matches!(f, "r" | "read")
-    }
-
-    /// What a read returned, as the list the state is compared with.
-    fn seen(&self, v: &Value, values: &mut Interner) -> Result<Seen, ShapeError> {
-        let items: Arc<[u32]> = match (v, self.lists) {
-            (Value::Null, _) => Arc::from(Vec::new()),
-            (v, false) => Arc::from(vec![values.intern(v)]),
-            (Value::List(items), true) => items.iter().map(|x| values.intern(x)).collect(),
-            (v, true) => {
-                return Err(ShapeError::new(format!(
-                    "a list-append read must return a list (or nil), found {v}"
-                )))
-            }
-        };
-        let hash = items.iter().fold(0, |h, &x| extend_hash(h, x));
-        Ok(Seen { items, hash })
-    }
-
-    fn show(&self, items: &[u32], values: &Interner) -> String {
-        if self.lists {
-            Value::List(items.iter().map(|&x| values.value(x).clone()).collect()).to_string()
-        } else {
-            items
-                .first()
-                .map_or(Value::Null, |&x| values.value(x).clone())
-                .to_string()
-        }
-    }
-
-    /// Runs `input` from `state`: the next state, or the first read that fails (its index in
-    /// `input`, what its key held).
-    fn run(&self, state: &TxnState, input: &[MicroOp]) -> Result<TxnState, (usize, List)> {
-        let mut next: Option<(Vec<Shard>, u64)> = None;
-        for (i, m) in input.iter().enumerate() {
-            let get = |key: u32| match &next {
-                Some((shards, _)) => TxnState::get(shards, key),
-                None => TxnState::get(&state.shards, key),
-            };
-            match m {
-                MicroOp::Read { seen: None, .. } => {}
-                MicroOp::Read {
-                    key,
-                    seen: Some(seen),
-                } => {
-                    let held = get(*key);
-                    if !holds(&held, seen) {
-                        return Err((i, held));
-                    }
-                }
-                MicroOp::Write { key, value } => {
-                    let list = value.and_then(|v| push(&None, v));
-                    let (shards, hash) =
-                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
-                    TxnState::set(shards, hash, *key, list);
-                }
-                MicroOp::Append { key, value, at } => {
-                    let held = get(*key);
-                    if at.is_some_and(|at| list_len(&held) != at as usize) {
-                        return Err((i, held));
-                    }
-                    let list = push(&held, *value);
-                    let (shards, hash) =
-                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
-                    TxnState::set(shards, hash, *key, list);
-                }
-            }
-        }
-        Ok(match next {
-            Some((shards, hash)) => TxnState {
-                shards: Arc::from(shards),
-                hash,
-            },
-            None => state.clone(),
-        })
-    }
-
-    fn expected(&self) -> &'static str {
-        if self.lists {
-            "txn with micro-operations r and append"
-        } else {
-            "txn with micro-operations r and w"
-        }
-    }
-}
-
-impl Model for Txn {
-    type State = TxnState;
-    type Input = Vec<MicroOp>;
-
-    fn name(&self) -> &str {
-        if self.lists {
-            "list-append"
-        } else {
-            "rw-register"
-        }
-    }
-
-    fn survey(&self, ops: &[Op]) -> Option<Txn> {
-        if !self.lists {
-            return None;
-        }
-        Some(Txn {
-            lists: true,
-            positions: Txn::positions(ops).map(Arc::new),
-        })
-    }
 
     /// Anomalies of list-append histories that need no search (when every element is appended
     /// once per key): a read that returns an element twice, an element nobody appended, an
     /// element whose append was invoked only after the read returned, a read missing an
     /// element appended by a transaction that returned before the read was invoked, and two
     /// reads of a key that disagree on the order of its elements.
-    fn impossible(
+    fn list_anomaly(
         &self,
         ops: &[Timed<'_, Vec<MicroOp>>],
         values: &Interner,
@@ -555,6 +420,287 @@ impl Model for Txn {
             }
         }
         None
+    }
+
+    /// Anomalies of rw-register histories that need no search (when every value is written to
+    /// its key once, none `nil`): a read of a value nobody wrote, of a value whose write was
+    /// invoked only after the read returned, of `nil` after a write of the key returned before
+    /// the read was invoked, and a stale read — of a value `v` when another write of the key
+    /// began after `v`'s write returned and itself returned before the read began.
+    fn register_anomaly(
+        &self,
+        ops: &[Timed<'_, Vec<MicroOp>>],
+        values: &Interner,
+    ) -> Option<(usize, String)> {
+        if !self.unique_writes {
+            return None;
+        }
+        // Per (key, value): the writing op. Per key: the ok writes as (call, ret, op), by call,
+        // with the earliest return among the writes invoked at or after each one.
+        let mut writer: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+        let mut writes: BTreeMap<u32, Vec<(usize, usize, usize)>> = BTreeMap::new();
+        for (local, op) in ops.iter().enumerate() {
+            for m in op.input {
+                if let MicroOp::Write {
+                    key,
+                    value: Some(value),
+                } = *m
+                {
+                    writer.insert((key, value), local);
+                    if let Some(ret) = op.ret {
+                        writes.entry(key).or_default().push((op.call, ret, local));
+                    }
+                }
+            }
+        }
+        for list in writes.values_mut() {
+            list.sort_unstable();
+            let mut best: Option<(usize, usize)> = None;
+            for w in list.iter_mut().rev() {
+                if best.is_none_or(|(r, _)| w.1 < r) {
+                    best = Some((w.1, w.2));
+                }
+                (w.1, w.2) = best.expect("just set");
+            }
+        }
+        // The earliest-returning ok write of `key` among those invoked after event `after`
+        // (all of them for `None`): its return and its op.
+        let first_done_after = |key: u32, after: Option<usize>| -> Option<(usize, usize)> {
+            let list = writes.get(&key)?;
+            let i = after.map_or(0, |a| list.partition_point(|w| w.0 <= a));
+            list.get(i).map(|w| (w.1, w.2))
+        };
+        let mut reads: Vec<(usize, usize)> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(local, op)| Some((op.ret?, local)))
+            .collect();
+        reads.sort_unstable();
+        let v = |id: u32| values.value(id);
+        for (ret, local) in reads {
+            let op = &ops[local];
+            // Reads after the transaction's own write of the key see that write.
+            let mut written = std::collections::BTreeSet::new();
+            for m in op.input {
+                match m {
+                    MicroOp::Write { key, .. } => {
+                        written.insert(*key);
+                    }
+                    MicroOp::Read {
+                        key,
+                        seen: Some(seen),
+                    } if !written.contains(key) => {
+                        let k = v(*key);
+                        let Some(&value) = seen.items.first() else {
+                            if let Some((done, by)) = first_done_after(*key, None) {
+                                if done < op.call && by != local {
+                                    return Some((local, format!(
+                                        "it read nil from key {k}, but op #{} had written it and returned before this read was invoked",
+                                        ops[by].id
+                                    )));
+                                }
+                            }
+                            continue;
+                        };
+                        let Some(&by) = writer.get(&(*key, value)) else {
+                            return Some((
+                                local,
+                                format!(
+                                    "it read {} from key {k}, which no transaction wrote to it",
+                                    v(value)
+                                ),
+                            ));
+                        };
+                        if ops[by].call > ret {
+                            return Some((local, format!(
+                                "it read {} from key {k}, written by op #{}, which was invoked only after this read returned",
+                                v(value), ops[by].id
+                            )));
+                        }
+                        let Some(written_at) = ops[by].ret else {
+                            continue;
+                        };
+                        if let Some((done, other)) = first_done_after(*key, Some(written_at)) {
+                            if done < op.call && other != local {
+                                return Some((local, format!(
+                                    "it read {} from key {k}, but after op #{} wrote that and returned, op #{} began, wrote key {k} and returned, all before this read was invoked (a stale read)",
+                                    v(value), ops[by].id, ops[other].id
+                                )));
+                            }
+                        }
+                    }
+                    MicroOp::Read { .. } | MicroOp::Append { .. } => {}
+                }
+            }
+        }
+        None
+    }
+    /// Whether every (key, value) that the micro-operations named `kinds` carry is carried by
+    /// one micro-operation at most, of the operations that did not fail, and none is `nil`.
+    fn unique_updates(ops: &[Op], kinds: &[&str]) -> bool {
+        let mut seen: BTreeMap<(&Value, &Value), ()> = BTreeMap::new();
+        for op in ops.iter().filter(|op| op.status != OpStatus::Fail) {
+            let invoked = match (op.input.as_list(), &op.output) {
+                (Some(l), _) if !l.is_empty() => l,
+                (_, Some(out)) => out.as_list().unwrap_or(&[]),
+                _ => &[],
+            };
+            for m in invoked {
+                if let Ok((f, k, v)) = triple(m) {
+                    if kinds.contains(&f) && (v.is_null() || seen.insert((k, v), ()).is_some()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+/// The micro-operations of a transaction's value.
+fn micro_ops(v: &Value) -> Result<&[Value], ShapeError> {
+    v.as_list().ok_or_else(|| {
+        ShapeError::new(format!(
+            "a txn value must be a list of micro-operations such as [[\"r\", \"x\", null], [\"w\", \"x\", 1]], found {v}"
+        ))
+    })
+}
+
+/// `[f key value]` of one micro-operation.
+fn triple(m: &Value) -> Result<(&str, &Value, &Value), ShapeError> {
+    match m.as_list() {
+        Some([f, k, v]) if f.as_str().is_some() => Ok((f.as_str().unwrap_or_default(), k, v)),
+        _ => Err(ShapeError::new(format!(
+            "a micro-operation must be [f key value], found {m}"
+        ))),
+    }
+}
+
+impl Txn {
+    fn is_read(f: &str) -> bool {
+        matches!(f, "r" | "read")
+    }
+
+    /// What a read returned, as the list the state is compared with.
+    fn seen(&self, v: &Value, values: &mut Interner) -> Result<Seen, ShapeError> {
+        let items: Arc<[u32]> = match (v, self.lists) {
+            (Value::Null, _) => Arc::from(Vec::new()),
+            (v, false) => Arc::from(vec![values.intern(v)]),
+            (Value::List(items), true) => items.iter().map(|x| values.intern(x)).collect(),
+            (v, true) => {
+                return Err(ShapeError::new(format!(
+                    "a list-append read must return a list (or nil), found {v}"
+                )))
+            }
+        };
+        let hash = items.iter().fold(0, |h, &x| extend_hash(h, x));
+        Ok(Seen { items, hash })
+    }
+
+    fn show(&self, items: &[u32], values: &Interner) -> String {
+        if self.lists {
+            Value::List(items.iter().map(|&x| values.value(x).clone()).collect()).to_string()
+        } else {
+            items
+                .first()
+                .map_or(Value::Null, |&x| values.value(x).clone())
+                .to_string()
+        }
+    }
+
+    /// Runs `input` from `state`: the next state, or the first read that fails (its index in
+    /// `input`, what its key held).
+    fn run(&self, state: &TxnState, input: &[MicroOp]) -> Result<TxnState, (usize, List)> {
+        let mut next: Option<(Vec<Shard>, u64)> = None;
+        for (i, m) in input.iter().enumerate() {
+            let get = |key: u32| match &next {
+                Some((shards, _)) => TxnState::get(shards, key),
+                None => TxnState::get(&state.shards, key),
+            };
+            match m {
+                MicroOp::Read { seen: None, .. } => {}
+                MicroOp::Read {
+                    key,
+                    seen: Some(seen),
+                } => {
+                    let held = get(*key);
+                    if !holds(&held, seen) {
+                        return Err((i, held));
+                    }
+                }
+                MicroOp::Write { key, value } => {
+                    let list = value.and_then(|v| push(&None, v));
+                    let (shards, hash) =
+                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
+                    TxnState::set(shards, hash, *key, list);
+                }
+                MicroOp::Append { key, value, at } => {
+                    let held = get(*key);
+                    if at.is_some_and(|at| list_len(&held) != at as usize) {
+                        return Err((i, held));
+                    }
+                    let list = push(&held, *value);
+                    let (shards, hash) =
+                        next.get_or_insert_with(|| (state.shards.to_vec(), state.hash));
+                    TxnState::set(shards, hash, *key, list);
+                }
+            }
+        }
+        Ok(match next {
+            Some((shards, hash)) => TxnState {
+                shards: Arc::from(shards),
+                hash,
+            },
+            None => state.clone(),
+        })
+    }
+
+    fn expected(&self) -> &'static str {
+        if self.lists {
+            "txn with micro-operations r and append"
+        } else {
+            "txn with micro-operations r and w"
+        }
+    }
+}
+
+impl Model for Txn {
+    type State = TxnState;
+    type Input = Vec<MicroOp>;
+
+    fn name(&self) -> &str {
+        if self.lists {
+            "list-append"
+        } else {
+            "rw-register"
+        }
+    }
+
+    fn survey(&self, ops: &[Op]) -> Option<Txn> {
+        Some(if self.lists {
+            Txn {
+                positions: Txn::positions(ops).map(Arc::new),
+                ..self.clone()
+            }
+        } else {
+            Txn {
+                unique_writes: Txn::unique_updates(ops, &["w", "write"]),
+                ..self.clone()
+            }
+        })
+    }
+
+    /// Anomalies proved without search (see [`Txn::list_anomaly`], [`Txn::register_anomaly`]).
+    fn impossible(
+        &self,
+        ops: &[Timed<'_, Vec<MicroOp>>],
+        values: &Interner,
+    ) -> Option<(usize, String)> {
+        if self.lists {
+            self.list_anomaly(ops, values)
+        } else {
+            self.register_anomaly(ops, values)
+        }
     }
 
     fn init(&self) -> TxnState {

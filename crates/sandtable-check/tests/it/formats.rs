@@ -601,8 +601,8 @@ proptest! {
     }
 
     #[test]
-    fn random_histories_round_trip_through_edn(kind_ix in 0usize..10, seed: u64, corrupt in 0u32..300) {
-        let kinds = [Kind::Register, Kind::CasRegister, Kind::Kv, Kind::Set, Kind::Queue, Kind::Counter, Kind::KvAppend, Kind::Mutex, Kind::RwTxn, Kind::AppendTxn];
+    fn random_histories_round_trip_through_edn(kind_ix in 0usize..11, seed: u64, corrupt in 0u32..300) {
+        let kinds = [Kind::Register, Kind::CasRegister, Kind::Kv, Kind::Set, Kind::Queue, Kind::Counter, Kind::KvAppend, Kind::Mutex, Kind::RwTxn, Kind::RwTxnUnique, Kind::AppendTxn];
         let kind = kinds[kind_ix];
         let shape = Shape { processes: 3, ops: 10, info_per_mille: 100, corrupt_per_mille: corrupt };
         let h = randhist::history(kind, shape, seed);
@@ -615,7 +615,7 @@ proptest! {
             Kind::Counter => models::by_name("counter"),
             Kind::KvAppend => models::by_name("kv-append"),
             Kind::Mutex => models::by_name("mutex"),
-            Kind::RwTxn => models::by_name("rw-register"),
+            Kind::RwTxn | Kind::RwTxnUnique => models::by_name("rw-register"),
             Kind::AppendTxn => models::by_name("list-append"),
         }.unwrap();
         round_trip(&h, model.as_ref())?;

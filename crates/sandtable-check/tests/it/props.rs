@@ -93,6 +93,7 @@ proptest! {
         agree(Kind::KvAppend, &models::KvAppend, &brute::AppendSpec, shape, seed)?;
         agree(Kind::Mutex, &models::Mutex, &brute::MutexSpec, shape, seed)?;
         agree(Kind::AppendTxn, &models::Txn::list_append(), &brute::TxnSpec { lists: true }, shape, seed)?;
+        agree(Kind::RwTxnUnique, &models::Txn::rw_register(), &brute::TxnSpec { lists: false }, shape, seed)?;
     }
 }
 
@@ -145,6 +146,11 @@ proptest! {
     }
 
     #[test]
+    fn rw_register_txns_with_unique_writes_match_brute_force(shape in shape(), seed: u64) {
+        agree(Kind::RwTxnUnique, &models::Txn::rw_register(), &brute::TxnSpec { lists: false }, shape, seed)?;
+    }
+
+    #[test]
     fn list_append_txns_match_brute_force(shape in shape(), seed: u64) {
         agree(Kind::AppendTxn, &models::Txn::list_append(), &brute::TxnSpec { lists: true }, shape, seed)?;
     }
@@ -173,6 +179,7 @@ fn random_histories_cover_both_verdicts() {
         Kind::KvAppend,
         Kind::Mutex,
         Kind::RwTxn,
+        Kind::RwTxnUnique,
         Kind::AppendTxn,
     ];
     for kind in kinds {
@@ -197,7 +204,9 @@ fn random_histories_cover_both_verdicts() {
                 Kind::Counter => brute::linearizable(&h, &brute::CounterSpec),
                 Kind::KvAppend => brute::linearizable(&h, &brute::AppendSpec),
                 Kind::Mutex => brute::linearizable(&h, &brute::MutexSpec),
-                Kind::RwTxn => brute::linearizable(&h, &brute::TxnSpec { lists: false }),
+                Kind::RwTxn | Kind::RwTxnUnique => {
+                    brute::linearizable(&h, &brute::TxnSpec { lists: false })
+                }
                 Kind::AppendTxn => brute::linearizable(&h, &brute::TxnSpec { lists: true }),
                 _ => brute::linearizable(&h, &brute::Registers),
             };

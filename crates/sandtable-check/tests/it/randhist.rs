@@ -18,6 +18,8 @@ pub enum Kind {
     KvAppend,
     Mutex,
     RwTxn,
+    /// Transactions over registers where every write writes a fresh value.
+    RwTxnUnique,
     AppendTxn,
 }
 
@@ -70,13 +72,17 @@ impl Obj {
             (Kind::KvAppend, 0) => ("get", Value::Null),
             (Kind::KvAppend, 1) => ("put", Value::from(format!("p{}", self.next % 3))),
             (Kind::KvAppend, _) => ("append", Value::from(format!("a{}", self.next % 3))),
-            (Kind::RwTxn | Kind::AppendTxn, _) => {
+            (Kind::RwTxn | Kind::RwTxnUnique | Kind::AppendTxn, _) => {
                 let micro = (0..1 + rng.below(3))
                     .map(|_| {
                         let key = Value::Int(rng.below(3) as i64);
                         let (f, v) = match (self.kind, rng.below(2)) {
                             (_, 0) => ("r", Value::Null),
                             (Kind::RwTxn, _) => ("w", int(rng, 3)),
+                            (Kind::RwTxnUnique, _) => {
+                                self.next += 1;
+                                ("w", Value::Int(self.next))
+                            }
                             _ => {
                                 self.next += 1;
                                 ("append", Value::Int(self.next))

@@ -146,3 +146,83 @@ fn a_fractured_read_across_keys_needs_the_search() {
         "{text}"
     );
 }
+
+fn rw_register_with(edn: &str, options: &CheckOptions) -> (Verdict, String) {
+    let h = History::parse(edn, Format::Edn).unwrap();
+    let r = check(&h, &Txn::rw_register(), options);
+    let text = r.explanation.map(|e| e.to_string()).unwrap_or_default();
+    (r.verdict, text)
+}
+
+/// As [`assert_anomaly`], for the rw-register model.
+fn assert_register_anomaly(edn: &str, reason: &str) {
+    assert_eq!(
+        rw_register_with(edn, &CheckOptions::default()).0,
+        Verdict::NotLinearizable
+    );
+    let (verdict, text) = rw_register_with(edn, &CheckOptions::default().budget_steps(1));
+    assert_eq!(verdict, Verdict::NotLinearizable, "{text}");
+    assert!(text.contains(reason), "expected {reason:?} in:\n{text}");
+}
+
+const WRITE_1_2: &str = "
+{:process 0, :type :invoke, :f :txn, :value [[:w :x 1] [:w :y 1]]}
+{:process 0, :type :ok, :f :txn, :value [[:w :x 1] [:w :y 1]]}
+{:process 0, :type :invoke, :f :txn, :value [[:w :x 2]]}
+{:process 0, :type :ok, :f :txn, :value [[:w :x 2]]}
+";
+
+#[test]
+fn register_reads_of_stale_missing_future_and_unwritten_values() {
+    let read = |v: &str| {
+        format!(
+            "{WRITE_1_2}
+{{:process 1, :type :invoke, :f :txn, :value [[:r :x nil]]}}
+{{:process 1, :type :ok, :f :txn, :value [[:r :x {v}]]}}"
+        )
+    };
+    assert_eq!(
+        rw_register_with(&read("2"), &CheckOptions::default()).0,
+        Verdict::Linearizable
+    );
+    assert_register_anomaly(
+        &read("1"),
+        "it read 1 from key x, but after op #0 wrote that and returned, op #1 began, wrote key x and returned, all before this read was invoked (a stale read)",
+    );
+    assert_register_anomaly(
+        &read("nil"),
+        "it read nil from key x, but op #0 had written it and returned before this read was invoked",
+    );
+    assert_register_anomaly(
+        &read("7"),
+        "it read 7 from key x, which no transaction wrote to it",
+    );
+    let future = format!(
+        "{}
+{{:process 2, :type :invoke, :f :txn, :value [[:w :x 3]]}}
+{{:process 2, :type :info, :f :txn, :value [[:w :x 3]]}}",
+        read("3")
+    );
+    assert_register_anomaly(
+        &future,
+        "it read 3 from key x, written by op #3, which was invoked only after this read returned",
+    );
+}
+
+#[test]
+fn a_transaction_reads_its_own_writes() {
+    let edn = "
+{:process 0, :type :invoke, :f :txn, :value [[:w :x 1]]}
+{:process 0, :type :ok, :f :txn, :value [[:w :x 1]]}
+{:process 1, :type :invoke, :f :txn, :value [[:w :x 2] [:r :x nil]]}
+{:process 1, :type :ok, :f :txn, :value [[:w :x 2] [:r :x 2]]}";
+    assert_eq!(
+        rw_register_with(edn, &CheckOptions::default()).0,
+        Verdict::Linearizable
+    );
+    let other = edn.replace("[:r :x 2]]", "[:r :x 1]]");
+    assert_eq!(
+        rw_register_with(&other, &CheckOptions::default()).0,
+        Verdict::NotLinearizable
+    );
+}
