@@ -40,7 +40,7 @@ pub enum MicroOp {
     },
 }
 
-/// What a read returned: the elements, and their hash as a [`List`] would have it.
+/// What a read returned: the elements, and their hash as the state's lists keep it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Seen {
     items: Arc<[u32]>,
@@ -135,7 +135,7 @@ const SHARDS: usize = 64;
 type Shard = Arc<BTreeMap<u32, Arc<Node>>>;
 
 /// The model's state: key → list (a register holds a one-element list); unset keys are
-/// absent. The map is split in [`SHARDS`] persistent shards by key, so a transaction copies
+/// absent. The map is split in 64 persistent shards by key, so a transaction copies
 /// only the shards it changes however many keys the history has, and the state keeps an
 /// order-independent hash of its entries, updated on every change, so hashing it is O(1).
 #[derive(Debug, Clone)]
@@ -690,7 +690,10 @@ impl Model for Txn {
         })
     }
 
-    /// Anomalies proved without search (see [`Txn::list_anomaly`], [`Txn::register_anomaly`]).
+    /// Anomalies proved without search: for list-append, elements read twice, never appended,
+    /// appended too late, stale reads and reads that disagree on order; for rw-register with
+    /// unique writes, stale reads, `nil` after a completed write, and values never written or
+    /// written too late.
     fn impossible(
         &self,
         ops: &[Timed<'_, Vec<MicroOp>>],
