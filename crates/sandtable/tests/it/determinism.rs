@@ -56,6 +56,23 @@ fn same_seed_same_fingerprint_in_one_process() {
     assert_eq!(a.net().stats(), b.net().stats());
 }
 
+/// The fingerprint must cover every delivery, drop and poll, not just some of the run: each
+/// one is an event of the log, as many as the counters say happened.
+#[test]
+fn every_delivery_drop_and_poll_is_in_the_fingerprint() {
+    use sandtable::EventKind;
+    let sim = gossip(5, true);
+    let log = sim.take_event_log().expect("recorded");
+    let count = |kind| log.iter().filter(|e| e.kind == kind).count() as u64;
+    let stats = sim.net().stats();
+    assert!(stats.delivered > 100 && stats.dropped() > 10, "{stats:?}");
+    assert_eq!(count(EventKind::Deliver), stats.delivered);
+    assert_eq!(count(EventKind::Drop), stats.dropped());
+    assert_eq!(count(EventKind::Poll), sim.polls());
+    assert!(count(EventKind::Send) > 0 && count(EventKind::Timer) > 0);
+    assert_eq!(log.len() as u64, sim.event_count());
+}
+
 #[test]
 fn different_seeds_give_different_fingerprints() {
     let fps: std::collections::BTreeSet<u64> =
