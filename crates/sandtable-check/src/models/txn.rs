@@ -204,6 +204,17 @@ impl std::hash::Hash for TxnState {
     }
 }
 
+/// The `ok` operations as (return event, index in `ops`), in the order they returned.
+fn by_return<I>(ops: &[Timed<'_, I>]) -> Vec<(usize, usize)> {
+    let mut done: Vec<(usize, usize)> = ops
+        .iter()
+        .enumerate()
+        .filter_map(|(local, op)| Some((op.ret?, local)))
+        .collect();
+    done.sort_unstable();
+    done
+}
+
 /// Transactions (`f` = `txn`; value = a list of micro-operations `[f key value]`) over a map of
 /// registers or lists, empty initially.
 ///
@@ -331,12 +342,7 @@ impl Txn {
             })
             .collect();
         let mut longest: BTreeMap<u32, (&[u32], usize)> = BTreeMap::new();
-        let mut reads: Vec<(usize, usize)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(local, op)| Some((op.ret?, local)))
-            .collect();
-        reads.sort_unstable();
+        let reads = by_return(ops);
         let v = |id: u32| values.value(id);
         for (ret, local) in reads {
             let op = &ops[local];
@@ -470,12 +476,7 @@ impl Txn {
             let i = after.map_or(0, |a| list.partition_point(|w| w.0 <= a));
             list.get(i).map(|w| (w.1, w.2))
         };
-        let mut reads: Vec<(usize, usize)> = ops
-            .iter()
-            .enumerate()
-            .filter_map(|(local, op)| Some((op.ret?, local)))
-            .collect();
-        reads.sort_unstable();
+        let reads = by_return(ops);
         let v = |id: u32| values.value(id);
         for (ret, local) in reads {
             let op = &ops[local];
