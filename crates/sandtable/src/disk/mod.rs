@@ -39,7 +39,6 @@ fn current(w: &World) -> io::Result<(NodeId, u32)> {
 
 /// Waits the operation's latency, then runs `f` on the node's disk with faults applied.
 async fn op<R>(kind: Kind, f: impl FnOnce(&mut Disk) -> io::Result<R>) -> io::Result<R> {
-    let mut f = Some(f);
     let latency = context::with("sandtable::disk", |w| -> io::Result<Duration> {
         let (node, _) = current(w)?;
         let mut nodes = w.nodes.borrow_mut();
@@ -66,30 +65,18 @@ async fn op<R>(kind: Kind, f: impl FnOnce(&mut Disk) -> io::Result<R>) -> io::Re
     if !latency.is_zero() {
         sleep(latency).await;
     }
-    let crash = context::with("sandtable::disk", |w| -> io::Result<Option<NodeId>> {
+    // Either the operation's outcome, or the node to crash in the middle of it.
+    let outcome = context::with("sandtable::disk", |w| -> io::Result<Result<R, NodeId>> {
         let (node, _) = current(w)?;
         let mut nodes = w.nodes.borrow_mut();
         let disk = &mut nodes[node.index()].disk;
-        if !(disk.crash_on_io && matches!(kind, Kind::Write | Kind::Sync)) {
-            return Ok(None);
+        if disk.crash_on_io && matches!(kind, Kind::Write | Kind::Sync) {
+            if kind == Kind::Write {
+                // The write reaches the disk (unsynced); the crash decides what survives.
+                let _ = f(disk);
+            }
+            return Ok(Err(node));
         }
-        if let (Kind::Write, Some(f)) = (kind, f.take()) {
-            // The write reaches the disk (unsynced); the crash decides what survives.
-            let _ = f(disk);
-        }
-        Ok(Some(node))
-    })?;
-    if let Some(node) = crash {
-        let what = if kind == Kind::Write { "write" } else { "sync" };
-        tracing::debug!(target: "sandtable::disk", "crash during a {what}");
-        crate::handle::Handle::current().crash(node);
-        // The crash takes effect right after this poll; the issuer never sees the I/O finish.
-        std::future::pending::<()>().await;
-    }
-    context::with("sandtable::disk", |w| {
-        let (node, _) = current(w)?;
-        let mut nodes = w.nodes.borrow_mut();
-        let disk = &mut nodes[node.index()].disk;
         let (read_error, sync_error) = (disk.config.read_error, disk.config.sync_error);
         if kind == Kind::Read && read_error > 0.0 && disk.rng.random_bool(read_error) {
             return Err(io::Error::other("simulated disk read error"));
@@ -99,8 +86,18 @@ async fn op<R>(kind: Kind, f: impl FnOnce(&mut Disk) -> io::Result<R>) -> io::Re
                 "simulated disk sync failure: data is not durable",
             ));
         }
-        f.take().expect("the operation runs once")(disk)
-    })
+        f(disk).map(Ok)
+    })?;
+    match outcome {
+        Ok(r) => Ok(r),
+        Err(node) => {
+            let what = if kind == Kind::Write { "write" } else { "sync" };
+            tracing::debug!(target: "sandtable::disk", "crash during a {what}");
+            crate::handle::Handle::current().crash(node);
+            // The crash takes effect right after this poll; the issuer never sees the I/O end.
+            std::future::pending().await
+        }
+    }
 }
 
 /// Flips one byte of `data` with the node's configured corruption probability.
