@@ -147,6 +147,32 @@ pub(crate) struct Context<'a, M: Model> {
     pub(crate) key: Option<Value>,
 }
 
+impl<M: Model> Context<'_, M> {
+    /// An explanation proved without search: no prefix, the initial state, the operations no
+    /// order can place (`blocked`) with `deadline` closing the window, and the zone conflict
+    /// if there is one.
+    pub(crate) fn impossible(
+        &self,
+        deadline: Op,
+        blocked: Vec<Blocked>,
+        conflict: Option<String>,
+    ) -> Explanation {
+        let model = self.problem.model;
+        Explanation {
+            model: model.name().to_string(),
+            key: self.key.clone(),
+            partition_ops: self.ids.len(),
+            prefix_len: 0,
+            prefix: Vec::new(),
+            state: model.describe(&model.init(), self.values),
+            deadline,
+            blocked,
+            impossible: true,
+            conflict,
+        }
+    }
+}
+
 /// Builds the explanation from the deepest partial linearization.
 pub(crate) fn explain<M: Model>(cx: &Context<'_, M>, deepest: &[u32]) -> Explanation {
     let model = cx.problem.model;

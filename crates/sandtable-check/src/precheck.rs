@@ -105,19 +105,5 @@ pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<Explanation> {
 
 fn impossible<M: Model>(cx: &Context<'_, M>, local: usize, reason: String) -> Explanation {
     let op = cx.ops[cx.ids[local]].clone();
-    Explanation {
-        model: cx.problem.model.name().to_string(),
-        key: cx.key.clone(),
-        partition_ops: cx.ids.len(),
-        prefix_len: 0,
-        prefix: Vec::new(),
-        state: cx
-            .problem
-            .model
-            .describe(&cx.problem.model.init(), cx.values),
-        deadline: op.clone(),
-        blocked: vec![Blocked { op, reason }],
-        impossible: true,
-        conflict: None,
-    }
+    cx.impossible(op.clone(), vec![Blocked { op, reason }], None)
 }

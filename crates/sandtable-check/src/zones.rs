@@ -405,27 +405,14 @@ impl Conflict {
                 )
             })
             .map_or_else(|| cx.ops[cx.ids[0]].clone(), op);
-        Explanation {
-            model: cx.problem.model.name().to_string(),
-            key: cx.key.clone(),
-            partition_ops: cx.ids.len(),
-            prefix_len: 0,
-            prefix: Vec::new(),
-            state: cx
-                .problem
-                .model
-                .describe(&cx.problem.model.init(), cx.values),
-            deadline,
-            blocked: self
-                .involved
-                .iter()
-                .map(|(l, reason)| Blocked {
-                    op: op(*l),
-                    reason: reason.clone(),
-                })
-                .collect(),
-            impossible: true,
-            conflict: Some(self.text.clone()),
-        }
+        let blocked = self
+            .involved
+            .iter()
+            .map(|(l, reason)| Blocked {
+                op: op(*l),
+                reason: reason.clone(),
+            })
+            .collect();
+        cx.impossible(deadline, blocked, Some(self.text.clone()))
     }
 }
