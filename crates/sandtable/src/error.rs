@@ -82,6 +82,21 @@ pub enum SimError {
         /// What had not finished.
         waiting_for: String,
     },
+    /// A cluster-wide invariant registered with [`Handle::invariant`](crate::Handle::invariant)
+    /// (or reported with [`Handle::violation`](crate::Handle::violation)) did not hold.
+    #[error("seed {seed}: invariant `{name}` violated at virtual time {time:?} (after a step of {after}): {message}\n  rerun: SANDTABLE_SEED={seed}")]
+    Invariant {
+        /// The run's seed.
+        seed: u64,
+        /// The invariant's name.
+        name: String,
+        /// What the check said.
+        message: String,
+        /// True virtual time of the step after which it failed.
+        time: Duration,
+        /// The node whose task had just run (or "a scheduled action").
+        after: String,
+    },
 }
 
 impl SimError {
@@ -91,7 +106,8 @@ impl SimError {
             SimError::Panic { seed, .. }
             | SimError::Deadlock { seed, .. }
             | SimError::Livelock { seed, .. }
-            | SimError::TimeLimit { seed, .. } => *seed,
+            | SimError::TimeLimit { seed, .. }
+            | SimError::Invariant { seed, .. } => *seed,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::context;
 use crate::fingerprint::LoggedEvent;
+use crate::invariant::Progress;
 use crate::net::NetControl;
 use crate::node::{NodeId, NodeState};
 use crate::task::JoinHandle;
@@ -187,5 +188,81 @@ impl Handle {
             .saturating_add(u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX));
         self.world
             .schedule_action(at, Box::new(move |w| action(&Handle { world: w.clone() })));
+    }
+
+    /// Registers a cluster-wide invariant: `check` runs after every task poll and every
+    /// scheduled action (crash, partition, ...) of the rest of the run, and the first `Err`
+    /// fails the run with [`SimError::Invariant`](crate::SimError::Invariant) — naming the
+    /// invariant, the virtual time and the node whose step broke it, with the seed. Keep the
+    /// check cheap (it runs at every step): let the system under test record what changed and
+    /// examine only that.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    /// use sandtable::prelude::*;
+    ///
+    /// let sim = Sim::new(1);
+    /// let leaders = Rc::new(Cell::new(0u32));
+    /// let seen = leaders.clone();
+    /// sim.invariant("at most one leader", move || match seen.get() {
+    ///     0 | 1 => Ok(()),
+    ///     n => Err(format!("{n} leaders")),
+    /// });
+    /// let l = leaders.clone();
+    /// sim.add_node("a", move || {
+    ///     let l = l.clone();
+    ///     async move {
+    ///         sleep(Duration::from_secs(1)).await;
+    ///         l.set(l.get() + 2); // a bug: two leaders at once
+    ///     }
+    /// });
+    /// let err = sim.run_for(Duration::from_secs(5)).unwrap_err();
+    /// assert!(matches!(err, SimError::Invariant { ref name, .. } if name == "at most one leader"));
+    /// assert!(err.to_string().contains("2 leaders"));
+    /// ```
+    pub fn invariant(
+        &self,
+        name: impl Into<String>,
+        check: impl FnMut() -> Result<(), String> + 'static,
+    ) {
+        self.world.invariants.add(name.into(), Box::new(check));
+    }
+
+    /// Fails the run now with a violation of the invariant `name` (for a probe that detects a
+    /// violation where it happens). The run stops at its next step with
+    /// [`SimError::Invariant`](crate::SimError::Invariant); the first failure wins.
+    pub fn violation(&self, name: impl Into<String>, message: impl Into<String>) {
+        self.world.record_violation(name.into(), message.into());
+    }
+
+    /// Registers a liveness check: once true virtual time passes `from + within`, every
+    /// participant of `progress` must have made progress at or after `from` — else the run
+    /// fails with [`SimError::Invariant`](crate::SimError::Invariant) named `liveness`, listing
+    /// who stalled and when each last made progress. `from` is typically when the nemesis's
+    /// final heal leaves the cluster whole.
+    pub fn require_progress(&self, progress: &Progress, from: Duration, within: Duration) {
+        let progress = progress.clone();
+        let handle = self.clone();
+        let deadline = from + within;
+        self.invariant("liveness", move || {
+            if handle.elapsed() < deadline {
+                return Ok(());
+            }
+            let stalled = progress.stalled_since(from);
+            if stalled.is_empty() {
+                return Ok(());
+            }
+            let who: Vec<String> = stalled
+                .iter()
+                .map(|(name, last)| match last {
+                    Some(t) => format!("{name} (last progress at {t:?})"),
+                    None => format!("{name} (never made progress)"),
+                })
+                .collect();
+            Err(format!(
+                "no progress within {within:?} after {from:?}: {}",
+                who.join(", ")
+            ))
+        });
     }
 }

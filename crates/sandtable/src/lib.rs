@@ -117,6 +117,9 @@ pub use sandtable_macros::test;
 mod handle;
 pub use handle::Handle;
 
+mod invariant;
+pub use invariant::Progress;
+
 pub mod nemesis;
 
 pub mod net;

@@ -74,6 +74,8 @@ pub(crate) struct World {
     pub fault_log: RefCell<Schedule>,
     /// Spent datagram buffers, reused by the next sends (no allocation per message).
     buffers: RefCell<Vec<Vec<u8>>>,
+    /// Cluster-wide invariants, checked after every poll and scheduled action.
+    pub invariants: crate::invariant::Invariants,
 }
 
 impl World {
@@ -106,6 +108,7 @@ impl World {
             hooks: RefCell::default(),
             fault_log: RefCell::default(),
             buffers: RefCell::default(),
+            invariants: Default::default(),
             config,
         })
     }
@@ -157,6 +160,9 @@ impl World {
                 return Err(failure.expect("a failure was recorded"));
             }
             if self.finished(until) {
+                if self.invariants.any() {
+                    self.check_invariants(None)?;
+                }
                 return Ok(());
             }
             if self.poll_one()? {
@@ -169,7 +175,13 @@ impl World {
             };
             let next = self.events.borrow_mut().pop_until(limit);
             match (next, until) {
-                (Next::Event(event), _) => self.fire(event),
+                (Next::Event(event), _) => {
+                    let action = matches!(event.due, Due::Action(_));
+                    self.fire(event);
+                    if action && self.invariants.any() {
+                        self.check_invariants(None)?;
+                    }
+                }
                 (Next::Later, Until::Time(deadline)) => {
                     // The earliest event is past the deadline or the time limit: which one?
                     let t = self
@@ -246,7 +258,45 @@ impl World {
         if !self.deferred.borrow().is_empty() {
             self.run_deferred();
         }
+        if self.invariants.any() {
+            self.check_invariants(Some(meta.node))?;
+        }
         Ok(true)
+    }
+
+    /// Runs every registered invariant; the first that fails stops the run.
+    fn check_invariants(&self, after: Option<NodeId>) -> Result<(), SimError> {
+        let after = after.map(|n| self.name_of(n).to_string());
+        self.invariants
+            .check_all()
+            .map_err(|(name, message)| self.invariant_error(name, message, after))
+    }
+
+    pub(crate) fn invariant_error(
+        &self,
+        name: String,
+        message: String,
+        after: Option<String>,
+    ) -> SimError {
+        SimError::Invariant {
+            seed: self.seed,
+            name,
+            message,
+            time: self.now_duration(),
+            after: after.unwrap_or_else(|| "a scheduled action".to_string()),
+        }
+    }
+
+    /// Fails the run with an invariant violation reported from inside it; the run stops at
+    /// its next step. The first failure wins.
+    pub(crate) fn record_violation(&self, name: String, message: String) {
+        let after = self.current.get().map(|n| self.name_of(n).to_string());
+        let error = self.invariant_error(name, message, after);
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(error);
+        }
+        self.failed.set(true);
     }
 
     fn count_poll(&self, node: NodeId, task: u64) -> Result<(), SimError> {
@@ -617,5 +667,6 @@ impl World {
         drop(inits);
         let hooks = std::mem::take(&mut *self.hooks.borrow_mut());
         drop(hooks);
+        drop(self.invariants.take());
     }
 }

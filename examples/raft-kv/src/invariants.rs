@@ -1,0 +1,360 @@
+//! Raft's safety properties (§5.4, Figure 3), checked while a simulated run goes.
+//!
+//! Every node's [`Probe`] reports its changes here; the checker keeps a mirror of each node's
+//! log as a chain of hashes (an entry's hash covers the whole prefix before it, so comparing
+//! one hash compares two prefixes), and the committed prefix of the cluster. A violation is
+//! recorded at the event that causes it, and each property is registered with
+//! [`Handle::invariant`], so the run stops right after the step that broke it, naming the
+//! property, the node, the virtual time and the seed.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+use sandtable::Handle;
+
+use crate::message::{Entry, NodeIdx};
+use crate::probe::{Event, Probe};
+
+/// Election Safety: at most one leader can be elected in a given term.
+pub const ELECTION_SAFETY: &str = "election safety";
+/// Log Matching: if two logs contain an entry with the same index and term, then the logs are
+/// identical in all entries up through the given index.
+pub const LOG_MATCHING: &str = "log matching";
+/// Leader Completeness: if a log entry is committed in a given term, then that entry will be
+/// present in the logs of the leaders for all higher-numbered terms.
+pub const LEADER_COMPLETENESS: &str = "leader completeness";
+/// State Machine Safety: if a server has applied a log entry at a given index to its state
+/// machine, no other server will ever apply a different log entry for the same index.
+pub const STATE_MACHINE_SAFETY: &str = "state machine safety";
+/// A node's current term never decreases, across restarts too (it is durable).
+pub const TERM_MONOTONIC: &str = "term never decreases";
+/// Within one run of a node, its commit index never decreases and never passes its log's end,
+/// and no committed entry is removed from its log.
+pub const COMMIT_BOUNDS: &str = "commit index within bounds";
+
+/// Every property, in the order they are registered.
+pub const PROPERTIES: [&str; 6] = [
+    ELECTION_SAFETY,
+    LOG_MATCHING,
+    LEADER_COMPLETENESS,
+    STATE_MACHINE_SAFETY,
+    TERM_MONOTONIC,
+    COMMIT_BOUNDS,
+];
+
+/// One mirrored entry: its term, the hash of its command, the chain hash of the prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Link {
+    term: u64,
+    cmd: u64,
+    chain: u64,
+}
+
+const ROOT: Link = Link {
+    term: 0,
+    cmd: 0,
+    chain: 0,
+};
+
+fn chain(prev: u64, term: u64, cmd: u64) -> u64 {
+    let mut h = std::hash::DefaultHasher::new(); // SipHash with fixed keys: deterministic
+    (prev, term, cmd).hash(&mut h);
+    h.finish()
+}
+
+fn command_hash(entry: &Entry) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    entry.command.hash(&mut h);
+    h.finish()
+}
+
+#[derive(Default)]
+struct State {
+    names: Vec<String>,
+    /// Per node: its log as links, index 0 a root.
+    mirrors: Vec<Vec<Link>>,
+    terms: Vec<u64>,
+    /// Per node: its commit index in this incarnation.
+    commits: Vec<u64>,
+    leaders: BTreeMap<u64, NodeIdx>,
+    /// (index, term) -> (chain, first node seen with it).
+    by_index_term: BTreeMap<(u64, u64), (u64, NodeIdx)>,
+    /// The cluster's committed prefix, index 0 a root.
+    committed: Vec<Link>,
+    violation: Option<(&'static str, String)>,
+    events: u64,
+}
+
+/// The cluster-wide checker: give each node [`ClusterChecker::probe`], then
+/// [`ClusterChecker::install`] it on the simulation.
+#[derive(Clone)]
+pub struct ClusterChecker(Rc<RefCell<State>>);
+
+impl ClusterChecker {
+    /// A checker for the nodes `names` (in index order).
+    pub fn new(names: &[String]) -> ClusterChecker {
+        let n = names.len();
+        ClusterChecker(Rc::new(RefCell::new(State {
+            names: names.to_vec(),
+            mirrors: vec![vec![ROOT]; n],
+            terms: vec![0; n],
+            commits: vec![0; n],
+            committed: vec![ROOT],
+            ..State::default()
+        })))
+    }
+
+    /// The probe to give every node.
+    pub fn probe(&self) -> Probe {
+        let state = self.0.clone();
+        Probe::new(move |node, event| state.borrow_mut().observe(node, event))
+    }
+
+    /// Registers every property as an invariant of the simulation.
+    pub fn install(&self, handle: &Handle) {
+        for property in PROPERTIES {
+            let state = self.0.clone();
+            handle.invariant(property, move || match &state.borrow().violation {
+                Some((p, message)) if *p == property => Err(message.clone()),
+                _ => Ok(()),
+            });
+        }
+    }
+
+    /// The first violation seen, if any: (property, what happened).
+    pub fn violation(&self) -> Option<(&'static str, String)> {
+        self.0.borrow().violation.clone()
+    }
+
+    /// Events observed so far.
+    pub fn events(&self) -> u64 {
+        self.0.borrow().events
+    }
+
+    /// Highest index committed anywhere in the cluster.
+    pub fn committed_index(&self) -> u64 {
+        self.0.borrow().committed.len() as u64 - 1
+    }
+}
+
+impl State {
+    fn fail(&mut self, property: &'static str, message: String) {
+        if self.violation.is_none() {
+            self.violation = Some((property, message));
+        }
+    }
+
+    fn observe(&mut self, node: NodeIdx, event: Event<'_>) {
+        self.events += 1;
+        if self.violation.is_some() {
+            return;
+        }
+        match event {
+            Event::Recovered { term, base_index } => self.recovered(node, term, base_index),
+            Event::Term(term) => self.term(node, term),
+            Event::Leader(term) => self.leader(node, term),
+            Event::Appended {
+                index,
+                entry,
+                kept_suffix,
+            } => self.appended(node, index, entry, kept_suffix),
+            Event::SnapshotInstalled { index, term } => self.snapshot(node, index, term),
+            Event::Commit(index) => self.commit(node, index),
+            Event::Applied(index) => self.applied(node, index),
+        }
+    }
+
+    fn term(&mut self, node: NodeIdx, term: u64) {
+        if term < self.terms[node] {
+            let name = &self.names[node];
+            let msg = format!(
+                "{name} went from term {} back to term {term}",
+                self.terms[node]
+            );
+            self.fail(TERM_MONOTONIC, msg);
+        }
+        self.terms[node] = term;
+    }
+
+    fn recovered(&mut self, node: NodeIdx, term: u64, base_index: u64) {
+        if term < self.terms[node] {
+            let name = &self.names[node];
+            let msg = format!(
+                "{name} restarted with term {term} after having been in term {}: its term was not durable",
+                self.terms[node]
+            );
+            self.fail(TERM_MONOTONIC, msg);
+        }
+        self.terms[node] = term;
+        self.commits[node] = base_index;
+        self.reset_mirror(node, base_index);
+    }
+
+    /// The node's log now starts after a snapshot of `base`: its prefix is the committed one.
+    fn reset_mirror(&mut self, node: NodeIdx, base: u64) {
+        if base as usize >= self.committed.len() {
+            let name = &self.names[node];
+            let msg = format!(
+                "{name} holds a snapshot up to index {base}, past the committed index {}",
+                self.committed.len() - 1
+            );
+            self.fail(STATE_MACHINE_SAFETY, msg);
+            return;
+        }
+        self.mirrors[node] = self.committed[..=base as usize].to_vec();
+    }
+
+    fn leader(&mut self, node: NodeIdx, term: u64) {
+        if let Some(&other) = self.leaders.get(&term) {
+            if other != node {
+                let msg = format!(
+                    "{} and {} were both elected leader of term {term}",
+                    self.names[other], self.names[node]
+                );
+                self.fail(ELECTION_SAFETY, msg);
+                return;
+            }
+        }
+        self.leaders.insert(term, node);
+        let c = self.committed.len() - 1;
+        let mirror = &self.mirrors[node];
+        if mirror.get(c).map(|l| l.chain) != Some(self.committed[c].chain) {
+            let has = match mirror.get(c) {
+                Some(l) => format!("a different entry (term {}) there", l.term),
+                None => format!("a log ending at index {}", mirror.len() - 1),
+            };
+            let msg = format!(
+                "{} became leader of term {term} without the committed entry at index {c} (term {}): it has {has}",
+                self.names[node], self.committed[c].term
+            );
+            self.fail(LEADER_COMPLETENESS, msg);
+        }
+    }
+
+    fn appended(&mut self, node: NodeIdx, index: u64, entry: &Entry, kept_suffix: bool) {
+        let i = index as usize;
+        let len = self.mirrors[node].len();
+        if i > len || i == 0 {
+            let msg = format!(
+                "{} stored an entry at index {index} with its log ending at {}",
+                self.names[node],
+                len - 1
+            );
+            self.fail(LOG_MATCHING, msg);
+            return;
+        }
+        if i < len && !kept_suffix && self.commits[node] >= index {
+            let msg = format!(
+                "{} removed entries from index {index} on, below its commit index {}",
+                self.names[node], self.commits[node]
+            );
+            self.fail(COMMIT_BOUNDS, msg);
+            return;
+        }
+        let mirror = &mut self.mirrors[node];
+        let cmd = command_hash(entry);
+        let link = Link {
+            term: entry.term,
+            cmd,
+            chain: chain(mirror[i - 1].chain, entry.term, cmd),
+        };
+        if kept_suffix {
+            mirror[i] = link;
+            // The entries kept after it now follow another prefix: re-chain them.
+            for j in i + 1..mirror.len() {
+                mirror[j].chain = chain(mirror[j - 1].chain, mirror[j].term, mirror[j].cmd);
+            }
+            for j in i..self.mirrors[node].len() {
+                let l = self.mirrors[node][j];
+                self.check_matching(node, j as u64, l);
+            }
+        } else {
+            mirror.truncate(i);
+            mirror.push(link);
+            self.check_matching(node, index, link);
+        }
+    }
+
+    fn check_matching(&mut self, node: NodeIdx, index: u64, link: Link) {
+        let seen = *self
+            .by_index_term
+            .entry((index, link.term))
+            .or_insert((link.chain, node));
+        if seen.0 != link.chain {
+            let msg = format!(
+                "{} and {} both hold an entry of term {} at index {index}, but their logs differ up to it",
+                self.names[seen.1], self.names[node], link.term
+            );
+            self.fail(LOG_MATCHING, msg);
+        }
+    }
+
+    fn snapshot(&mut self, node: NodeIdx, index: u64, term: u64) {
+        let i = index as usize;
+        let keeps = self.mirrors[node].get(i).is_some_and(|l| l.term == term);
+        if keeps && self.committed.get(i).map(|l| l.chain) == Some(self.mirrors[node][i].chain) {
+            return; // the log after the snapshot stays
+        }
+        let suffix = if keeps {
+            self.mirrors[node][i + 1..].to_vec()
+        } else {
+            Vec::new()
+        };
+        self.reset_mirror(node, index);
+        if self.violation.is_none() && self.committed[i].term != term {
+            let msg = format!(
+                "{} installed a snapshot ending at index {index} of term {term}, but the entry committed there is of term {}",
+                self.names[node], self.committed[i].term
+            );
+            self.fail(STATE_MACHINE_SAFETY, msg);
+        }
+        self.mirrors[node].extend(suffix);
+    }
+
+    fn commit(&mut self, node: NodeIdx, index: u64) {
+        let name = &self.names[node];
+        if index < self.commits[node] {
+            let msg = format!(
+                "{name}'s commit index went from {} back to {index}",
+                self.commits[node]
+            );
+            return self.fail(COMMIT_BOUNDS, msg);
+        }
+        let last = self.mirrors[node].len() as u64 - 1;
+        if index > last {
+            let msg = format!("{name} committed index {index} past its log's end at {last}");
+            return self.fail(COMMIT_BOUNDS, msg);
+        }
+        self.commits[node] = index;
+        let i = index as usize;
+        while self.committed.len() <= i {
+            let next = self.mirrors[node][self.committed.len()];
+            self.committed.push(next);
+        }
+        let mine = self.mirrors[node][i];
+        if self.committed[i].chain != mine.chain {
+            let msg = format!(
+                "{name} committed index {index} (term {}) with a log that differs from the entries already committed up to it (term {} there)",
+                mine.term, self.committed[i].term
+            );
+            self.fail(STATE_MACHINE_SAFETY, msg);
+        }
+    }
+
+    fn applied(&mut self, node: NodeIdx, index: u64) {
+        let i = index as usize;
+        let mine = self.mirrors[node].get(i).copied();
+        let committed = self.committed.get(i).copied();
+        if mine.is_none() || mine.map(|l| l.chain) != committed.map(|l| l.chain) {
+            let msg = format!(
+                "{} applied index {index} (term {:?}), which is not the entry committed there (term {:?})",
+                self.names[node],
+                mine.map(|l| l.term),
+                committed.map(|l| l.term)
+            );
+            self.fail(STATE_MACHINE_SAFETY, msg);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The shell around the core: one task per node that receives, ticks, persists, then sends.
+//! Ordinary async code against `sandtable::{net, time, disk, rand}` — no simulator types.
+
+use std::io;
+
+use sandtable::net::Endpoint;
+use sandtable::time::{self, Instant};
+
+use crate::message::{Msg, NodeIdx};
+use crate::probe::Probe;
+use crate::raft::{Dest, Raft, Ready};
+use crate::settings::Settings;
+use crate::storage::Storage;
+
+/// Everything a node needs to start.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// This node's index in `nodes`.
+    pub me: NodeIdx,
+    /// Every node's name (resolved by the network), in index order.
+    pub nodes: Vec<String>,
+    /// The port every node listens on, for peers and clients alike.
+    pub port: u16,
+    /// Timing, sizes, and the planted bug.
+    pub settings: Settings,
+    /// The observer of this node's state changes.
+    pub probe: Probe,
+}
+
+/// Runs one Raft node until its task is dropped (a crash) — recovering from its disk first.
+/// An I/O error it cannot get past (the disk refuses to open its files) ends the node.
+pub async fn run(config: NodeConfig) -> io::Result<()> {
+    let ep = Endpoint::<Msg>::bind(("0.0.0.0", config.port)).await?;
+    let (mut storage, recovered) = Storage::open(config.settings.bug).await?;
+    let start = Instant::now();
+    let seed: u64 = sandtable::rand::random();
+    let n = config.nodes.len();
+    let mut raft = Raft::new(
+        config.me,
+        n,
+        config.settings.clone(),
+        recovered,
+        seed,
+        config.probe.clone(),
+        start.elapsed(),
+    )
+    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    loop {
+        let wait = raft.next_deadline().saturating_sub(start.elapsed());
+        match time::timeout(wait, ep.recv()).await {
+            Ok(Ok((msg, from))) => raft.step(start.elapsed(), from, msg),
+            Ok(Err(e)) => tracing::debug!("dropped a message: {e}"),
+            Err(_elapsed) => {}
+        }
+        raft.tick(start.elapsed());
+        let ready = raft.take_ready();
+        if ready.is_empty() {
+            continue;
+        }
+        if let Err(e) = persist(&mut storage, &raft, &ready).await {
+            // Not durable: say nothing that depends on it.
+            tracing::warn!(
+                "persisting failed, holding back {} message(s): {e}",
+                ready.messages.len()
+            );
+            continue;
+        }
+        send_all(&ep, &config, ready).await;
+    }
+}
+
+/// Makes a batch durable: snapshot, then log, then term and vote.
+async fn persist(storage: &mut Storage, raft: &Raft, ready: &Ready) -> io::Result<()> {
+    if let Some(snapshot) = &ready.snapshot {
+        storage.save_snapshot(raft.log(), snapshot).await?;
+    }
+    if let Some(from) = ready.log_from {
+        storage.save_log(raft.log(), from).await?;
+    }
+    if ready.hard_state {
+        storage
+            .save_hard_state(raft.term(), raft.voted_for())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn send_all(ep: &Endpoint<Msg>, config: &NodeConfig, ready: Ready) {
+    for (dest, msg) in ready.messages {
+        let sent = match dest {
+            Dest::Peer(p) => ep.send((config.nodes[p].as_str(), config.port), &msg).await,
+            Dest::Client(addr) => ep.send(addr, &msg).await,
+        };
+        if let Err(e) = sent {
+            tracing::debug!("send failed: {e}");
+        }
+    }
+}

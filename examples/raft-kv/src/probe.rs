@@ -1,0 +1,94 @@
+//! What a node tells an observer as it goes: elections, log changes, commits, applications.
+//! The node calls the probe at the exact point each change happens; in a real deployment the
+//! probe is empty, in a simulation it feeds the cluster-wide safety checks
+//! ([`crate::invariants`]).
+
+use std::fmt;
+use std::rc::Rc;
+
+use crate::message::{Entry, NodeIdx};
+
+/// One observable change in a node.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// The node (re)started with this durable state: its log now starts after `base_index`.
+    Recovered {
+        /// Its current term after recovery.
+        term: u64,
+        /// The index its snapshot covers.
+        base_index: u64,
+    },
+    /// The node's current term changed.
+    Term(u64),
+    /// The node became leader of `term`.
+    Leader(u64),
+    /// The node stored `entry` at `index` (replacing anything from `index` on, unless a bug keeps it).
+    Appended {
+        /// Where.
+        index: u64,
+        /// What.
+        entry: &'a Entry,
+        /// True when entries after `index` were kept (only a planted bug does this).
+        kept_suffix: bool,
+    },
+    /// The node installed a snapshot covering `index`; its log now starts after it.
+    SnapshotInstalled {
+        /// The snapshot's last index.
+        index: u64,
+        /// Its term.
+        term: u64,
+    },
+    /// The node's commit index is now `index`.
+    Commit(u64),
+    /// The node applied the entry at `index` to its state machine.
+    Applied(u64),
+}
+
+type ProbeFn = dyn Fn(NodeIdx, Event<'_>);
+
+/// An observer of one node (or none). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Probe(Option<Rc<ProbeFn>>);
+
+impl Probe {
+    /// No observer: events cost a branch.
+    pub fn none() -> Probe {
+        Probe(None)
+    }
+
+    /// An observer calling `f` with the node's index and each event.
+    pub fn new(f: impl Fn(NodeIdx, Event<'_>) + 'static) -> Probe {
+        Probe(Some(Rc::new(f)))
+    }
+
+    /// Reports `event` of node `me`.
+    #[inline]
+    pub fn emit(&self, me: NodeIdx, event: impl FnOnce() -> Event<'static>) {
+        if let Some(f) = &self.0 {
+            f(me, event());
+        }
+    }
+
+    /// Reports an event that borrows the node's state.
+    #[inline]
+    pub fn emit_ref(&self, me: NodeIdx, event: Event<'_>) {
+        if let Some(f) = &self.0 {
+            f(me, event);
+        }
+    }
+
+    /// True when an observer is attached.
+    pub fn is_attached(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl fmt::Debug for Probe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Probe(attached)"
+        } else {
+            "Probe(none)"
+        })
+    }
+}

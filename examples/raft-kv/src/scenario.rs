@@ -1,0 +1,159 @@
+//! The simulation test of the cluster: nodes, clients, the full nemesis, the safety invariants
+//! checked at every step, liveness after the heal, and the history checked for
+//! linearizability. Used by the tests, the sweeps and the README's demo.
+
+use std::time::Duration;
+
+use sandtable::lin::{self, models, Recorder};
+use sandtable::nemesis::Nemesis;
+use sandtable::{BoxError, Progress, Sim};
+
+use crate::bug::Bug;
+use crate::invariants::ClusterChecker;
+use crate::node::{self, NodeConfig};
+use crate::settings::Settings;
+use crate::workload::ClientLoop;
+
+/// The port every node listens on.
+pub const PORT: u16 = 7000;
+
+/// One simulated run's shape.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Scenario {
+    /// Cluster size.
+    pub nodes: usize,
+    /// Client loops.
+    pub clients: usize,
+    /// How long the nemesis injects faults; then everything heals.
+    pub faults_for: Duration,
+    /// After the heal, every client must complete an operation within this.
+    pub liveness_within: Duration,
+    /// The nodes' settings (and planted bug).
+    pub settings: Settings,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            nodes: 5,
+            clients: 4,
+            faults_for: Duration::from_secs(60),
+            liveness_within: Duration::from_secs(10),
+            settings: Settings::default(),
+        }
+    }
+}
+
+/// What a passing run did.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// Operations in the history.
+    pub operations: usize,
+    /// Highest index committed.
+    pub committed: u64,
+    /// Probe events checked.
+    pub events: u64,
+}
+
+impl Scenario {
+    /// This scenario with `bug` planted in every node.
+    pub fn with_bug(mut self, bug: Bug) -> Self {
+        self.settings.bug = bug;
+        self
+    }
+
+    /// This scenario with faults for `d`.
+    pub fn faults_for(mut self, d: Duration) -> Self {
+        self.faults_for = d;
+        self
+    }
+
+    /// This scenario with `n` nodes and `c` clients.
+    pub fn size(mut self, n: usize, c: usize) -> Self {
+        assert!(n >= 1 && c >= 1, "a cluster needs a node and a client");
+        self.nodes = n;
+        self.clients = c;
+        self
+    }
+
+    /// This scenario with these node settings (keeping the bug already chosen).
+    pub fn settings(mut self, settings: Settings) -> Self {
+        let bug = self.settings.bug;
+        self.settings = settings.with_bug(bug);
+        self
+    }
+
+    /// The nemesis: every partition shape, one-way cuts, crashes (also in the middle of a disk
+    /// write or sync), pauses, clock steps and drift; then a final heal.
+    pub fn nemesis() -> Nemesis {
+        Nemesis::new()
+            .partitions()
+            .one_way_cuts()
+            .crashes()
+            .crashes_during_io()
+            .pauses()
+            .clock_skew(Duration::from_millis(500))
+            .clock_drift(0.05)
+            .interval(Duration::from_millis(200), Duration::from_secs(2))
+            .fault_duration(Duration::from_millis(300), Duration::from_secs(4))
+            .final_heal(Duration::ZERO)
+    }
+
+    /// Node names `n0, n1, ...`.
+    pub fn node_names(&self) -> Vec<String> {
+        (0..self.nodes).map(|i| format!("n{i}")).collect()
+    }
+
+    /// Builds the run on `sim`, runs it, and checks it: `Err` on a violated invariant (at the
+    /// step that broke it), a stalled cluster, or a non-linearizable history.
+    pub fn run(&self, sim: &Sim) -> Result<RunReport, BoxError> {
+        let names = self.node_names();
+        let checker = ClusterChecker::new(&names);
+        checker.install(sim);
+        for me in 0..self.nodes {
+            let config = NodeConfig {
+                me,
+                nodes: names.clone(),
+                port: PORT,
+                settings: self.settings.clone(),
+                probe: checker.probe(),
+            };
+            sim.add_node(names[me].clone(), move || {
+                let config = config.clone();
+                async move {
+                    if let Err(e) = node::run(config).await {
+                        tracing::warn!("node stopped: {e}");
+                    }
+                }
+            });
+        }
+        let history = Recorder::new();
+        sim.attach_history(&history);
+        let progress = Progress::new();
+        let until = self.faults_for + self.liveness_within + Duration::from_secs(1);
+        for c in 0..self.clients as u64 {
+            progress.expect(format!("client{c}"));
+            let client = ClientLoop {
+                index: c,
+                stride: self.clients as u64,
+                nodes: names.clone(),
+                port: PORT,
+                history: history.clone(),
+                until,
+                progress: progress.clone(),
+            };
+            sim.client(format!("c{c}"), client.run());
+        }
+        sim.nemesis(&Self::nemesis(), self.faults_for)?;
+        sim.require_progress(&progress, self.faults_for, self.liveness_within);
+        sim.run()?;
+        let h = history.history();
+        lin::linearizable(&h, &models::Kv)?;
+        Ok(RunReport {
+            operations: h.len(),
+            committed: checker.committed_index(),
+            events: checker.events(),
+        })
+    }
+}

@@ -1,0 +1,106 @@
+//! The recorded client workload: each client loop runs random get / put / cas operations on a
+//! few keys through a [`Client`] and records every one into a history for the `kv` model —
+//! `ok` with what it saw, `fail` for a cas that found another value, `info` when the outcome is
+//! unknown (after which, as in Jepsen, the process retires and a fresh one takes over).
+
+use std::time::Duration;
+
+use sandtable::lin::{Recorder, Value};
+use sandtable::{Handle, Progress};
+
+use crate::client::Client;
+use crate::message::{Op, OpResult};
+
+/// Keys the workload uses (few, so operations contend).
+pub const KEYS: u64 = 3;
+/// Values are drawn from `0..VALUES` (few, so cas operations sometimes succeed).
+pub const VALUES: i64 = 5;
+/// How long a client retries one operation before recording it as `info`.
+pub const GIVE_UP: Duration = Duration::from_secs(1);
+
+/// One client loop.
+#[derive(Clone)]
+pub struct ClientLoop {
+    /// The loop's index (its session id is `index + 1`; its first process id is `index`).
+    pub index: u64,
+    /// Process ids step by this much at each retirement (the number of loops).
+    pub stride: u64,
+    /// The cluster's node names.
+    pub nodes: Vec<String>,
+    /// Their port.
+    pub port: u16,
+    /// Where operations are recorded.
+    pub history: Recorder,
+    /// Invoke nothing once true virtual time reaches this.
+    pub until: Duration,
+    /// Told at every definite answer (for the liveness check).
+    pub progress: Progress,
+}
+
+fn now_ns() -> Option<u64> {
+    Handle::try_current().map(|h| h.elapsed().as_nanos() as u64)
+}
+
+fn random_op() -> Op {
+    let key = sandtable::rand::random_range(0..KEYS);
+    let v = || sandtable::rand::random_range(0..VALUES);
+    match sandtable::rand::random_range(0..10) {
+        0..4 => Op::Get(key),
+        4..8 => Op::Put(key, v()),
+        _ => Op::Cas(key, v(), v()),
+    }
+}
+
+/// The history's `f`, key and invocation value of `op`.
+fn describe(op: &Op) -> (&'static str, u64, Value) {
+    match *op {
+        Op::Get(k) => ("read", k, Value::Null),
+        Op::Put(k, v) => ("write", k, Value::from(v)),
+        Op::Cas(k, from, to) => (
+            "cas",
+            k,
+            Value::from(vec![Value::from(from), Value::from(to)]),
+        ),
+    }
+}
+
+impl ClientLoop {
+    /// Runs operations until `until`.
+    pub async fn run(self) {
+        let name = format!("client{}", self.index);
+        let mut client = Client::connect(self.index + 1, self.nodes.clone(), self.port)
+            .await
+            .expect("a client can bind an ephemeral port");
+        let mut process = self.index;
+        let elapsed = || Handle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
+        while elapsed() < self.until {
+            let pause = sandtable::rand::random_range(0..30);
+            sandtable::time::sleep(Duration::from_millis(pause)).await;
+            let op = random_op();
+            let (f, key, value) = describe(&op);
+            let id = self.history.invoke(
+                process,
+                f,
+                Some(Value::from(key as i64)),
+                value.clone(),
+                now_ns(),
+            );
+            match client.call(op, GIVE_UP).await {
+                Some(OpResult::Value(v)) => {
+                    self.history
+                        .ok(id, v.map_or(Value::Null, Value::from), now_ns())
+                }
+                Some(OpResult::Written) | Some(OpResult::Swapped(true)) => {
+                    self.history.ok(id, value, now_ns())
+                }
+                Some(OpResult::Swapped(false)) => self.history.fail(id, now_ns()),
+                None => {
+                    self.history.info(id, now_ns());
+                    process += self.stride;
+                    continue;
+                }
+            }
+            self.progress.made(&name);
+        }
+    }
+}
