@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::{Explanation, History, Value};
+use crate::{Disagreement, Explanation, History, Value};
 
 /// The answer to "is this history linearizable?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,8 +44,8 @@ pub struct PartitionResult {
     pub key: Option<Value>,
     /// Operations in the partition (all statuses).
     pub ops: usize,
-    /// The verdict; `None` if it was not checked because an earlier
-    /// partition was already found not linearizable.
+    /// The verdict; `None` if it was not decided because another partition was found not
+    /// linearizable first (see [`CheckOptions::all_keys`](crate::CheckOptions::all_keys)).
     pub verdict: Option<Verdict>,
     /// Search steps spent.
     pub steps: u64,
@@ -72,6 +72,10 @@ pub struct CheckResult {
     pub elapsed: Duration,
     /// Per-partition outcomes, in partition (key) order.
     pub partitions: Vec<PartitionResult>,
+    /// Contradictions between parts of the checker (bugs in the checker, or in a model's
+    /// hints), in key order; empty normally. Each partition's verdict is already the one
+    /// backed by proof (a linearization that replays wins over a shortcut's "impossible").
+    pub disagreements: Vec<Disagreement>,
     pub(crate) history: History,
 }
 

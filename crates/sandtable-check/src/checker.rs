@@ -1,20 +1,20 @@
 //! [`check`]: prepares a history for a model, partitions it, searches each
 //! partition (in parallel) and assembles a deterministic result.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use thiserror::Error;
 
+use crate::decide::{claim_text, Claim, Decided, Known};
 use crate::entries::Interval;
 use crate::explanation::{explain, Context};
 use crate::precheck::precheck;
-use crate::search::{search, Found, Limits, Outcome, Problem};
+use crate::schedule::run_all;
+use crate::search::{Found, Problem};
 use crate::zones::{analyse, Conflict, Zones};
 use crate::{
-    CheckOptions, CheckResult, Explanation, History, Interner, Model, Op, OpStatus, Partition,
-    PartitionResult, Verdict,
+    CheckOptions, CheckResult, Disagreement, Explanation, History, Interner, Model, Op, OpStatus,
+    Partition, PartitionResult, Shortcut, Verdict,
 };
 
 /// A history that does not fit the model.
@@ -75,48 +75,58 @@ pub fn try_check<M: Model>(
         .zip(&partitions)
         .map(|(part, p)| {
             let cx = part.context(history.ops(), &values, p.key.clone());
-            let pre = precheck(&cx);
-            let zones = if options.zones {
-                analyse(&cx)
-            } else {
-                Zones::NotApplicable
-            };
-            match (pre, zones) {
-                (None, Zones::Linearizable) => Known::Linearizable,
-                (Some(_), Zones::Linearizable) => {
-                    // Both are sound, so this cannot happen; should it, the search decides.
-                    debug_assert!(false, "the pre-check and the zone analysis disagree");
-                    Known::Open
-                }
-                (Some(e), Zones::Violation(c)) => Known::Impossible(Box::new(e), Some(c)),
-                (Some(e), Zones::NotApplicable) => Known::Impossible(Box::new(e), None),
-                (None, Zones::Violation(c)) => Known::Impossible(Box::new(c.explain(&cx)), Some(c)),
-                (None, Zones::NotApplicable) => Known::Open,
-            }
+            classify(&cx, options)
         })
         .collect();
-    let outcomes = run_all(&parts, &known, options, deadline);
+    let problems: Vec<&Problem<'_, M>> = parts.iter().map(|p| &p.problem).collect();
+    let decided = run_all(&problems, &known, options, deadline);
     Ok(assemble(
         model,
         history,
         &partitions,
         &parts,
-        outcomes.into_iter().zip(known).collect(),
+        decided.into_iter().zip(known).collect(),
         &values,
         start,
     ))
 }
 
-/// What is known about a partition before the search.
-enum Known {
-    /// Nothing: search.
-    Open,
-    /// The zone analysis found a linearization exists: no search needed.
-    Linearizable,
-    /// The pre-check or the zone analysis proved no linearization exists: the explanation to
-    /// fall back on, and the zone conflict if there is one. Searched only briefly, for the
-    /// usual explanation with the longest prefix.
-    Impossible(Box<Explanation>, Option<Conflict>),
+/// What the shortcuts (pre-check, model proof, zone analysis) say about a partition.
+fn classify<M: Model>(cx: &Context<'_, M>, options: &CheckOptions) -> Known {
+    let pre = precheck(cx);
+    let zones = if options.zones {
+        analyse(cx)
+    } else {
+        Zones::NotApplicable
+    };
+    let claim = |explanation: Explanation, conflict: Option<Conflict>, by| Claim {
+        explanation: Box::new(explanation),
+        conflict,
+        by,
+    };
+    match (pre, zones) {
+        (None, Zones::NotApplicable) => Known::Open,
+        (None, Zones::Linearizable) => Known::Linearizable,
+        (Some((e, by)), Zones::Linearizable) => {
+            let said = claim_text(&e);
+            Known::Contested(claim(e, None, vec![(by, said)]))
+        }
+        (Some((e, by)), Zones::NotApplicable) => {
+            let said = claim_text(&e);
+            Known::Impossible(claim(e, None, vec![(by, said)]))
+        }
+        (Some((e, by)), Zones::Violation(c)) => {
+            let said = vec![
+                (by, claim_text(&e)),
+                (Shortcut::ZoneAnalysis, c.text.clone()),
+            ];
+            Known::Impossible(claim(e, Some(c), said))
+        }
+        (None, Zones::Violation(c)) => {
+            let said = vec![(Shortcut::ZoneAnalysis, c.text.clone())];
+            Known::Impossible(claim(c.explain(cx), Some(c), said))
+        }
+    }
 }
 
 /// Validates and compiles every non-`fail` operation.
@@ -196,149 +206,50 @@ fn op_is_droppable<M: Model>(model: &M, op: &Op, input: &M::Input) -> bool {
     op.status == OpStatus::Info && model.is_noop(input)
 }
 
-/// Steps spent searching for a prefix-rich explanation of a partition the pre-check already
-/// proved non-linearizable.
-const EXPLAIN_STEPS: u64 = 1_000_000;
-
-/// Searches every partition; later partitions are skipped (`None`) once an
-/// earlier one is known not to be linearizable.
-fn run_all<M: Model>(
-    parts: &[Part<'_, M>],
-    known: &[Known],
-    options: &CheckOptions,
-    deadline: Option<Instant>,
-) -> Vec<Option<Outcome>> {
-    let threads = options.threads.clamp(1, parts.len().max(1));
-    let cancel: Vec<AtomicBool> = parts.iter().map(|_| AtomicBool::new(false)).collect();
-    let first_fail = AtomicUsize::new(usize::MAX);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new(vec![None; parts.len()]);
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= parts.len() {
-            break;
-        }
-        if i > first_fail.load(Ordering::Acquire) {
-            continue;
-        }
-        let limits = Limits {
-            max_steps: options.max_steps,
-            max_memory: options.max_memory,
-            deadline,
-            cancel: Some(&cancel[i]),
-        };
-        let outcome = match known[i] {
-            Known::Linearizable => Outcome {
-                found: Found::Linearizable,
-                steps: 0,
-                memo_entries: 0,
-            },
-            // The pre-check or the zone analysis already proved it: search only briefly, for a
-            // richer explanation (the longest prefix); if that search does not finish, theirs
-            // stands.
-            Known::Impossible(..) => {
-                let max_steps = Some(
-                    limits
-                        .max_steps
-                        .map_or(EXPLAIN_STEPS, |m| m.min(EXPLAIN_STEPS)),
-                );
-                let brief = Limits {
-                    max_steps,
-                    ..limits
-                };
-                let o = search(&parts[i].problem, brief);
-                debug_assert_ne!(
-                    o.found,
-                    Found::Linearizable,
-                    "the search found a linearization the pre-check or zone analysis ruled out"
-                );
-                match o.found {
-                    Found::NotLinearizable(_) => o,
-                    _ => Outcome {
-                        found: Found::NotLinearizable(Vec::new()),
-                        ..o
-                    },
-                }
-            }
-            Known::Open => search(&parts[i].problem, limits),
-        };
-        if matches!(outcome.found, Found::NotLinearizable(_)) {
-            first_fail.fetch_min(i, Ordering::AcqRel);
-            cancel
-                .iter()
-                .skip(i + 1)
-                .for_each(|c| c.store(true, Ordering::Relaxed));
-        }
-        results.lock().expect("no worker panicked")[i] = Some(outcome);
-    };
-    if threads == 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
-            }
-        });
-    }
-    let mut results = results.into_inner().expect("no worker panicked");
-    // Determinism: whatever ran after the first failure is reported as skipped.
-    let first = first_fail.into_inner();
-    results
-        .iter_mut()
-        .skip(first.saturating_add(1))
-        .for_each(|r| *r = None);
-    results
-}
-
 fn assemble<M: Model>(
     model: &M,
     history: &History,
     partitions: &[Partition],
     parts: &[Part<'_, M>],
-    outcomes: Vec<(Option<Outcome>, Known)>,
+    decided: Vec<(Option<Decided>, Known)>,
     values: &Interner,
     start: Instant,
 ) -> CheckResult {
     let mut explanation = None;
+    let mut disagreements = Vec::new();
     let mut summary = Vec::with_capacity(parts.len());
-    for (i, (outcome, known)) in outcomes.into_iter().enumerate() {
+    for (i, (d, known)) in decided.into_iter().enumerate() {
+        let key = &partitions[i].key;
+        let outcome = d.map(|d| {
+            disagreements.extend(d.bugs.into_iter().map(|b| Disagreement {
+                key: key.clone(),
+                shortcut: b.shortcut,
+                claim: b.claim,
+                evidence: b.evidence,
+            }));
+            d.outcome
+        });
         let verdict = outcome.as_ref().map(|o| match &o.found {
             Found::Linearizable => Verdict::Linearizable,
             Found::Unknown => Verdict::Unknown,
             Found::NotLinearizable(deepest) => {
-                let (fallback, conflict) = match &known {
-                    Known::Impossible(e, c) => (Some(e.as_ref()), c.as_ref()),
-                    _ => (None, None),
-                };
-                if explanation.is_none() && deepest.is_empty() {
-                    explanation = fallback.cloned();
-                }
                 if explanation.is_none() {
-                    let cx = Context {
-                        problem: &parts[i].problem,
-                        ids: &parts[i].ids,
-                        ops: history.ops(),
-                        values,
-                        key: partitions[i].key.clone(),
-                    };
-                    let mut e = explain(&cx, deepest);
-                    e.conflict = conflict.map(|c| c.text.clone());
-                    explanation = Some(e);
+                    let cx = parts[i].context(history.ops(), values, key.clone());
+                    explanation = Some(explain_failure(&cx, deepest, &known));
                 }
                 Verdict::NotLinearizable
             }
         });
         summary.push(PartitionResult {
-            key: partitions[i].key.clone(),
+            key: key.clone(),
             ops: partitions[i].ops.len(),
             verdict,
             steps: outcome.as_ref().map_or(0, |o| o.steps),
             configurations: outcome.as_ref().map_or(0, |o| o.memo_entries),
         });
     }
-    let verdict = overall(&summary);
     CheckResult {
-        verdict,
+        verdict: overall(&summary),
         explanation,
         model: model.name().to_string(),
         ops: history.len(),
@@ -346,7 +257,27 @@ fn assemble<M: Model>(
         steps: summary.iter().map(|p| p.steps).sum(),
         elapsed: start.elapsed(),
         partitions: summary,
+        disagreements,
         history: history.clone(),
+    }
+}
+
+/// The explanation of a failing partition: from the deepest prefix the search reached, or,
+/// when a shortcut's proof stands without one, the shortcut's.
+fn explain_failure<M: Model>(cx: &Context<'_, M>, deepest: &[u32], known: &Known) -> Explanation {
+    let claim = match known {
+        Known::Impossible(c) | Known::Contested(c) => Some(c),
+        Known::Open | Known::Linearizable => None,
+    };
+    match claim {
+        Some(c) if deepest.is_empty() => (*c.explanation).clone(),
+        _ => {
+            let mut e = explain(cx, deepest);
+            e.conflict = claim
+                .and_then(|c| c.conflict.as_ref())
+                .map(|c| c.text.clone());
+            e
+        }
     }
 }
 

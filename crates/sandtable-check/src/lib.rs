@@ -17,11 +17,14 @@
 #![warn(missing_docs)]
 
 mod bitset;
+mod decide;
 mod entries;
 mod frontier;
 mod memo;
 mod precheck;
+mod schedule;
 mod search;
+mod witness;
 mod zones;
 
 mod value;
@@ -62,6 +65,9 @@ pub use options::CheckOptions;
 
 mod explanation;
 pub use explanation::{Blocked, Explanation, Linearized, MAX_PREFIX_SHOWN};
+
+mod disagreement;
+pub use disagreement::{Disagreement, Shortcut};
 
 mod check_result;
 pub use check_result::{CheckResult, PartitionResult, Verdict};

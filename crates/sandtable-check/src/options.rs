@@ -14,8 +14,10 @@ pub struct CheckOptions {
     pub max_steps: Option<u64>,
     /// Maximum wall-clock time for the whole check (`None`: unlimited).
     pub max_time: Option<Duration>,
-    /// Maximum memory for the search's cache of visited configurations,
-    /// in bytes, per partition (`None`: unlimited). Deterministic.
+    /// Maximum memory for the searches' caches of visited configurations (states included),
+    /// in bytes, for the whole check (`None`: unlimited): each of the `threads` workers gets an
+    /// equal share for the key it searches ([`CheckOptions::memory_per_key`]), and a key whose
+    /// cache would pass it is `unknown`. Deterministic for given options.
     pub max_memory: Option<usize>,
     /// Worker threads for checking partitions in parallel (at least 1).
     pub threads: usize,
@@ -24,6 +26,10 @@ pub struct CheckOptions {
     /// ([`Model::register_access`](crate::Model::register_access)). On by default; turning it
     /// off leaves every partition to the search (for testing and benchmarking the search).
     pub zones: bool,
+    /// Decide every key, even after one is found not linearizable (whose verdict then settles
+    /// the file's). Off by default: the first key proved non-linearizable stops the others'
+    /// work, and those are reported as not decided.
+    pub all_keys: bool,
 }
 
 impl CheckOptions {
@@ -31,8 +37,9 @@ impl CheckOptions {
     /// search, depending on the model.
     pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
 
-    /// The default memory budget per partition: 4 GiB.
-    pub const DEFAULT_MAX_MEMORY: usize = 4 << 30;
+    /// The default memory budget for the searches of a check: 2 GiB, which a laptop with two
+    /// cores and 8 GB survives (the parsed history comes on top).
+    pub const DEFAULT_MAX_MEMORY: usize = 2 << 30;
 
     /// Sets the per-partition step budget.
     pub fn budget_steps(mut self, steps: u64) -> CheckOptions {
@@ -46,9 +53,21 @@ impl CheckOptions {
         self
     }
 
-    /// Sets the per-partition memory budget in bytes.
+    /// Sets the memory budget of the searches in bytes (see [`CheckOptions::max_memory`]).
     pub fn budget_memory(mut self, bytes: usize) -> CheckOptions {
         self.max_memory = Some(bytes);
+        self
+    }
+
+    /// The memory budget of one key's search: an equal share of
+    /// [`max_memory`](CheckOptions::max_memory) per worker thread.
+    pub fn memory_per_key(&self) -> Option<usize> {
+        self.max_memory.map(|m| m / self.threads.max(1))
+    }
+
+    /// Decides every key even after one fails (see [`CheckOptions::all_keys`]).
+    pub fn all_keys(mut self, on: bool) -> CheckOptions {
+        self.all_keys = on;
         self
     }
 
@@ -77,7 +96,7 @@ impl CheckOptions {
 impl Default for CheckOptions {
     /// [`DEFAULT_MAX_STEPS`](Self::DEFAULT_MAX_STEPS),
     /// [`DEFAULT_MAX_MEMORY`](Self::DEFAULT_MAX_MEMORY), no time limit, and
-    /// one thread per core (at most 8), zone analysis on.
+    /// one thread per core (at most 8), zone analysis on, stop at the first failing key.
     fn default() -> CheckOptions {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         CheckOptions {
@@ -86,6 +105,7 @@ impl Default for CheckOptions {
             max_memory: Some(CheckOptions::DEFAULT_MAX_MEMORY),
             threads: cores.min(8),
             zones: true,
+            all_keys: false,
         }
     }
 }

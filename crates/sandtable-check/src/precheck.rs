@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::explanation::{Blocked, Context, Explanation};
-use crate::{Model, Timed};
+use crate::{Model, Shortcut, Timed};
 
 /// The two earliest invocations (event index, local op) of operations that set each state.
 struct Setters<S> {
@@ -57,8 +57,9 @@ fn set_in_time<S: std::hash::Hash + Eq>(
         .is_some_and(|e| e.iter().any(|&(call, l)| l != local && call < before))
 }
 
-/// The first (by return) operation no order can place, explained; `None` if there is none.
-pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<Explanation> {
+/// The first (by return) operation no order can place, explained, and which proof found it;
+/// `None` if there is none.
+pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<(Explanation, Shortcut)> {
     let p = cx.problem;
     let timed: Vec<Timed<'_, M::Input>> = p
         .inputs
@@ -73,7 +74,7 @@ pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<Explanation> {
         })
         .collect();
     if let Some((local, reason)) = p.model.impossible(&timed, cx.values) {
-        return Some(impossible(cx, local, reason));
+        return Some((impossible(cx, local, reason), Shortcut::ModelProof));
     }
     let init = p.model.init();
     let setters = setters(cx);
@@ -99,7 +100,7 @@ pub(crate) fn precheck<M: Model>(cx: &Context<'_, M>) -> Option<Explanation> {
                 )
             })?
         };
-        Some(impossible(cx, local, reason))
+        Some((impossible(cx, local, reason), Shortcut::PreCheck))
     })
 }
 

@@ -41,6 +41,9 @@ pub(crate) struct Outcome {
     pub(crate) found: Found,
     pub(crate) steps: u64,
     pub(crate) memo_entries: usize,
+    /// The linearization found (local op indices, in order) when `found` is
+    /// [`Found::Linearizable`] by search; empty otherwise.
+    pub(crate) witness: Vec<u32>,
 }
 
 /// The partition to search: operations in invocation order.
@@ -104,10 +107,14 @@ pub(crate) fn search<M: Model>(problem: &Problem<'_, M>, limits: Limits<'_>) -> 
         found,
         steps,
         memo_entries: memo.len(),
+        witness: Vec::new(),
     };
     loop {
         if ok_left == 0 {
-            return outcome(Found::Linearizable, steps, &memo);
+            return Outcome {
+                witness: stack.iter().map(|e| e.0).collect(),
+                ..outcome(Found::Linearizable, steps, &memo)
+            };
         }
         steps += 1;
         if out_of_budget(steps, &limits, &memo) {

@@ -156,3 +156,30 @@ fn a_history_without_client_operations_is_linearizable_with_a_warning() {
     ]);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    // Like `sandtable-check --json a b c ... | head -c 100`: far more output than a pipe
+    // buffers, and the reader goes away after 100 bytes.
+    let bad = file("pipe-bad.jsonl", BAD);
+    let mut args = vec!["--model", "cas-register", "--json"];
+    args.extend(std::iter::repeat_n(bad.to_str().unwrap(), 400));
+    let mut child = bin()
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        code(&o),
+        1,
+        "the exit code still covers every file: {stderr}"
+    );
+}

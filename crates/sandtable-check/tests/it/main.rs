@@ -12,4 +12,5 @@ mod props;
 mod randhist;
 mod support;
 mod txn;
+mod witness;
 mod zones;
