@@ -137,9 +137,10 @@ fn witnessed<M: Model>(p: &Problem<'_, M>, o: Outcome, claims: &[(Shortcut, Stri
     }
     match replay(p, &o.witness) {
         Ok(()) => {
+            let n = p.inputs.len();
             let evidence = format!(
-                "the search found a linearization of all {} operations, and it replays: a found linearization is proof, so the key is reported linearizable",
-                p.inputs.len()
+                "the search found a linearization of all {n} operation{}, and it replays: a found linearization is proof, so the key is reported linearizable",
+                if n == 1 { "" } else { "s" }
             );
             let bugs = claims
                 .iter()

@@ -1,6 +1,6 @@
 //! [`CasRegister`]: a register with read, write and compare-and-set.
 
-use crate::models::shape::{pair, read_value};
+use crate::models::shape::{carried, pair, read_value};
 use crate::{Interner, Op, RegisterAccess, ShapeError};
 
 /// A compiled register operation; values are [`Interner`] ids.
@@ -112,9 +112,9 @@ pub(crate) fn prepare_register(
             Some(v) => RegisterOp::Read(values.intern(v)),
             None => RegisterOp::UnknownRead,
         }),
-        "write" | "w" => Ok(RegisterOp::Write(values.intern(op.written()))),
+        "write" | "w" => Ok(RegisterOp::Write(values.intern(carried(op).map_err(Some)?))),
         "cas" if cas => {
-            let (a, b) = pair(&op.input).map_err(Some)?;
+            let (a, b) = pair(carried(op).map_err(Some)?).map_err(Some)?;
             Ok(RegisterOp::Cas(values.intern(a), values.intern(b)))
         }
         _ => Err(None),

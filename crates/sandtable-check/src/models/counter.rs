@@ -1,7 +1,7 @@
 //! [`Counter`]: an integer counter with add and read.
 
 use crate::model::partition_by_key;
-use crate::models::shape::{int, read_value, unknown_f};
+use crate::models::shape::{carried, int, read_value, unknown_f};
 use crate::{Interner, Model, Op, Partition, ShapeError, Value};
 
 /// A compiled counter operation.
@@ -35,7 +35,7 @@ impl Model for Counter {
 
     fn prepare(&self, op: &Op, _: &mut Interner) -> Result<CounterOp, ShapeError> {
         match op.f.as_str() {
-            "add" | "increment" | "incr" => Ok(CounterOp::Add(int(op.written(), "add value")?)),
+            "add" | "increment" | "incr" => Ok(CounterOp::Add(int(carried(op)?, "add value")?)),
             "read" | "r" => match read_value(op) {
                 None => Ok(CounterOp::UnknownRead),
                 Some(Value::Null) => Ok(CounterOp::Read(0)),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::partition_by_key;
-use crate::models::shape::{read_value, unknown_f};
+use crate::models::shape::{carried, read_value, unknown_f};
 use crate::{Interner, Model, Op, Partition, ShapeError, Value};
 
 /// A compiled key-value operation.
@@ -53,8 +53,8 @@ impl Model for KvAppend {
                 None => Ok(KvAppendOp::UnknownGet),
                 Some(v) => Ok(KvAppendOp::Get(string(v, "get value")?)),
             },
-            "put" => Ok(KvAppendOp::Put(string(op.written(), "put value")?)),
-            "append" => Ok(KvAppendOp::Append(string(op.written(), "append value")?)),
+            "put" => Ok(KvAppendOp::Put(string(carried(op)?, "put value")?)),
+            "append" => Ok(KvAppendOp::Append(string(carried(op)?, "append value")?)),
             _ => Err(unknown_f("kv-append", op, "get, put or append")),
         }
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::partition_by_key;
-use crate::models::shape::{read_value, unknown_f};
+use crate::models::shape::{carried, read_value, unknown_f};
 use crate::{Interner, Model, Op, Partition, ShapeError, Value};
 
 /// A compiled queue operation; elements are [`Interner`] ids.
@@ -38,7 +38,7 @@ impl Model for Queue {
 
     fn prepare(&self, op: &Op, values: &mut Interner) -> Result<QueueOp, ShapeError> {
         match op.f.as_str() {
-            "enqueue" | "enq" => match op.written() {
+            "enqueue" | "enq" => match carried(op)? {
                 Value::Null => Err(ShapeError::new("enqueue value must not be null")),
                 v => Ok(QueueOp::Enqueue(values.intern(v))),
             },

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::partition_by_key;
-use crate::models::shape::{read_value, unknown_f};
+use crate::models::shape::{carried, read_value, unknown_f};
 use crate::{Interner, Model, Op, Partition, ShapeError, Value};
 
 /// A compiled set operation; elements are [`Interner`] ids.
@@ -38,7 +38,7 @@ impl Model for Set {
 
     fn prepare(&self, op: &Op, values: &mut Interner) -> Result<SetOp, ShapeError> {
         match op.f.as_str() {
-            "add" => Ok(SetOp::Add(values.intern(op.written()))),
+            "add" => Ok(SetOp::Add(values.intern(carried(op)?))),
             "read" | "r" => match read_value(op) {
                 None => Ok(SetOp::UnknownRead),
                 Some(Value::Null) => Ok(SetOp::Read(Arc::from(Vec::new()))),

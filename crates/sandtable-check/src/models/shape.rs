@@ -33,3 +33,19 @@ pub(crate) fn pair(v: &Value) -> Result<(&Value, &Value), ShapeError> {
         ))),
     }
 }
+
+/// The value an operation carries into the object (a write's value, a `cas` pair, an element
+/// added or appended): the invocation's. The `ok` completion may repeat it or leave it `null`
+/// (and when the invocation left it `null`, the completion's is taken); a completion that
+/// carries a different value contradicts its invocation, and the history is rejected rather
+/// than checked half with one value and half with the other.
+pub(crate) fn carried(op: &Op) -> Result<&Value, ShapeError> {
+    match (&op.input, &op.output) {
+        (Value::Null, Some(out)) => Ok(out),
+        (input, Some(out)) if !out.is_null() && out != input => Err(ShapeError::new(format!(
+            "the ok completion at line {} carries {out} but the invocation carries {input}: a completion must not contradict its invocation",
+            op.complete_line.unwrap_or(op.invoke_line)
+        ))),
+        (input, _) => Ok(input),
+    }
+}

@@ -740,10 +740,13 @@ impl Model for Txn {
         for (i, m) in steps.iter().enumerate() {
             let (f, k, v) = triple(m)?;
             if let Some(inv) = invoked.get(i) {
-                let (fi, ki, _) = triple(inv)?;
-                if fi != f || ki != k {
+                let (fi, ki, vi) = triple(inv)?;
+                // What a transaction writes is the invocation's: a completion that writes
+                // something else contradicts it (reads are the completion's to fill in).
+                if fi != f || ki != k || (!Txn::is_read(f) && vi != v) {
                     return Err(ShapeError::new(format!(
-                        "micro-operation {i} is {inv} in the invocation but {m} in the completion"
+                        "micro-operation {i} is {inv} in the invocation but {m} in the completion at line {}: a completion must not contradict its invocation",
+                        op.complete_line.unwrap_or(op.invoke_line)
                     )));
                 }
             }

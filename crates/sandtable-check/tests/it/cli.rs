@@ -183,3 +183,17 @@ fn a_closed_pipe_ends_quietly() {
         "the exit code still covers every file: {stderr}"
     );
 }
+
+#[test]
+fn a_contradicting_completion_is_bad_input() {
+    let text = "{\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"w\",\"x\",7]]}\n{\"process\":0,\"type\":\"ok\",\"f\":\"txn\",\"value\":[[\"w\",\"x\",2]]}\n";
+    let path = file("contradiction.jsonl", text);
+    let o = run(&["--model", "rw-register", path.to_str().unwrap()]);
+    assert_eq!(code(&o), 3);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("bad input: line 1: op #0 (txn)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("completion at line 2"), "{stderr}");
+}

@@ -3,6 +3,7 @@
 mod brute;
 mod cases;
 mod cli;
+mod contradictions;
 mod explain;
 mod formats;
 mod formats_cli;
