@@ -12,15 +12,49 @@ use crate::{Event, EventType, Format, History, ParseError, ParseErrorKind, Parse
 const MARKERS: [&str; 2] = ["jepsen.util - ", "jepsen.util: "];
 
 /// The byte offset where the operation fields start, if `line` is an
-/// operation line: a marker, then at least three tab-separated fields of
-/// which the second is a keyword (`:invoke`). Other log lines are ignored.
+/// operation line: a marker, then at least three fields (separated by tabs, or by runs of
+/// spaces in logs that were re-spaced) of which the second is a keyword (`:invoke`). Other log
+/// lines are ignored.
 pub(crate) fn op_fields(line: &str) -> Option<usize> {
     MARKERS.iter().find_map(|marker| {
         let start = line.find(marker)? + marker.len();
-        let mut fields = line[start..].split('\t');
-        let (_process, kind, _f) = (fields.next()?, fields.next()?, fields.next()?);
-        kind.trim_start().starts_with(':').then_some(start)
+        let fields = split_fields(line, start);
+        (fields.len() >= 3 && fields[1].1.starts_with(':')).then_some(start)
     })
+}
+
+/// The fields from `start` on, each as (byte offset in `line`, trimmed text). Tab-separated
+/// when the line has a tab; otherwise separated by runs of spaces, the value being the rest
+/// of the line after the third field.
+fn split_fields(line: &str, start: usize) -> Vec<(usize, &str)> {
+    let mut fields = Vec::with_capacity(5);
+    let rest = &line[start..];
+    if rest.contains('\t') {
+        let mut offset = start;
+        for field in rest.split('\t') {
+            let trimmed = field.trim_start();
+            fields.push((offset + field.len() - trimmed.len(), trimmed.trim_end()));
+            offset += field.len() + 1;
+        }
+        return fields;
+    }
+    let mut at = start;
+    while fields.len() < 3 {
+        let field = &line[at..];
+        let trimmed = field.trim_start();
+        if trimmed.is_empty() {
+            return fields;
+        }
+        let from = at + field.len() - trimmed.len();
+        let len = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+        fields.push((from, &line[from..from + len]));
+        at = from + len;
+    }
+    let value = line[at..].trim_start();
+    if !value.is_empty() {
+        fields.push((line.len() - value.len(), value.trim_end()));
+    }
+    fields
 }
 
 /// 1-based character column of byte offset `at` in `line`.
@@ -50,13 +84,9 @@ fn parse_op(
     independent: bool,
 ) -> Result<Option<Event>, ParseError> {
     // (byte offset of the trimmed field in `line`, trimmed field)
-    let mut fields = Vec::with_capacity(5);
-    let mut offset = start;
-    for field in line[start..].split('\t') {
-        let trimmed = field.trim_start();
-        fields.push((offset + field.len() - trimmed.len(), trimmed.trim_end()));
-        offset += field.len() + 1;
-    }
+    let fields = split_fields(line, start);
+    // Without tabs, nothing separates the value from later fields (an error): read one value.
+    let tabbed = line[start..].contains('\t');
     let err = |at: usize, kind| ParseError::at(n, column(line, at), kind);
     let (at, process) = fields[0];
     let process = if !process.is_empty() && process.bytes().all(|b| b.is_ascii_digit()) {
@@ -106,7 +136,7 @@ fn parse_op(
             let mut reader = Reader::at(text, origin);
             reader.skip_ws().map_err(edn_error)?;
             let node = reader.read().map_err(edn_error)?;
-            if !reader.at_end().map_err(edn_error)? {
+            if tabbed && !reader.at_end().map_err(edn_error)? {
                 let pos = reader.pos();
                 let message = format!(
                     "unexpected text after the value {}: expected one EDN value in the fourth field",

@@ -731,3 +731,25 @@ fn a_pairing_error_in_a_file_out_of_time_order_says_so() {
     let sorted = History::parse_with(text, &ParseOptions::new().sort_by_time(true)).unwrap();
     assert_eq!(run(&sorted, &CasRegister).verdict, Verdict::Linearizable);
 }
+
+#[test]
+fn jepsen_log_lines_separated_by_spaces() {
+    // As in Porcupine's etcd_100.log to etcd_102.log: runs of spaces instead of tabs.
+    let text = "INFO  jepsen.util - 4   :invoke :cas    [1 2]\n\
+                INFO  jepsen.util - 4   :fail   :cas    [1 2]\n\
+                INFO  jepsen.util - 1   :invoke :write  3\n\
+                INFO  jepsen.util - :nemesis :info :start nil\n\
+                INFO  jepsen.util - 1   :ok     :write  3\n\
+                INFO  jepsen.util - 2   :invoke :read   nil\n\
+                INFO  jepsen.util - 2   :fail   :read   :timed-out\n";
+    let h = History::parse(text, Format::Auto).unwrap();
+    assert_eq!(h.len(), 3);
+    assert_eq!(
+        h.ops()[0].input,
+        Value::from(vec![Value::from(1), Value::from(2)])
+    );
+    assert_eq!(h.ops()[0].status, OpStatus::Fail);
+    assert_eq!(h.ops()[1].input, Value::from(3));
+    assert_eq!(h.ops()[1].complete_line, Some(5));
+    assert_eq!(h.ops()[2].status, OpStatus::Fail);
+}
