@@ -13,7 +13,8 @@ pub enum Bug {
     None,
     /// RequestVote is granted without the candidate's log being at least as up to date (§5.4.1).
     VoteWithoutLogCheck,
-    /// The leader commits entries of earlier terms by counting replicas (the paper's Figure 8).
+    /// The leader commits entries of earlier terms by counting replicas (the paper's Figure 8);
+    /// like the implementations that make this mistake, it opens its term without a no-op entry.
     CommitPreviousTerm,
     /// Votes and appended entries are written but not synced before the reply that depends on them.
     NoSyncBeforeReply,

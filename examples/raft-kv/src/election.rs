@@ -90,7 +90,9 @@ impl Raft {
         self.next.iter_mut().for_each(|n| *n = next);
         self.matched.iter_mut().for_each(|m| *m = 0);
         self.snap_offset.iter_mut().for_each(|o| *o = 0);
-        self.append_new(Command::Noop);
+        if self.s.bug != Bug::CommitPreviousTerm {
+            self.append_new(Command::Noop);
+        }
         self.heartbeat_at = now + self.s.heartbeat;
         self.broadcast_append();
         self.advance_commit();

@@ -76,6 +76,8 @@ struct State {
     /// Per node: its log as links, index 0 a root.
     mirrors: Vec<Vec<Link>>,
     terms: Vec<u64>,
+    /// Per node: the term it last made durable.
+    durable: Vec<u64>,
     /// Per node: its commit index in this incarnation.
     commits: Vec<u64>,
     leaders: BTreeMap<u64, NodeIdx>,
@@ -100,6 +102,7 @@ impl ClusterChecker {
             names: names.to_vec(),
             mirrors: vec![vec![ROOT]; n],
             terms: vec![0; n],
+            durable: vec![0; n],
             commits: vec![0; n],
             committed: vec![ROOT],
             ..State::default()
@@ -133,6 +136,12 @@ impl ClusterChecker {
         self.0.borrow().events
     }
 
+    /// The leader of the highest term elected so far (it may have crashed or stepped down
+    /// since): the target of the nemesis's protocol-aware faults.
+    pub fn latest_leader(&self) -> Option<NodeIdx> {
+        self.0.borrow().leaders.last_key_value().map(|(_, &n)| n)
+    }
+
     /// Highest index committed anywhere in the cluster.
     pub fn committed_index(&self) -> u64 {
         self.0.borrow().committed.len() as u64 - 1
@@ -154,6 +163,7 @@ impl State {
         match event {
             Event::Recovered { term, base_index } => self.recovered(node, term, base_index),
             Event::Term(term) => self.term(node, term),
+            Event::Persisted { term } => self.durable[node] = term,
             Event::Leader(term) => self.leader(node, term),
             Event::Appended {
                 index,
@@ -179,11 +189,11 @@ impl State {
     }
 
     fn recovered(&mut self, node: NodeIdx, term: u64, base_index: u64) {
-        if term < self.terms[node] {
+        if term < self.durable[node] {
             let name = &self.names[node];
             let msg = format!(
-                "{name} restarted with term {term} after having been in term {}: its term was not durable",
-                self.terms[node]
+                "{name} restarted with term {term} after having made term {} durable",
+                self.durable[node]
             );
             self.fail(TERM_MONOTONIC, msg);
         }
@@ -283,10 +293,17 @@ impl State {
             .entry((index, link.term))
             .or_insert((link.chain, node));
         if seen.0 != link.chain {
-            let msg = format!(
-                "{} and {} both hold an entry of term {} at index {index}, but their logs differ up to it",
-                self.names[seen.1], self.names[node], link.term
-            );
+            let msg = if seen.1 == node {
+                format!(
+                    "{} holds an entry of term {} at index {index} after a prefix that differs from the one it was first stored after",
+                    self.names[node], link.term
+                )
+            } else {
+                format!(
+                    "{} and {} both hold an entry of term {} at index {index}, but their logs differ up to it",
+                    self.names[seen.1], self.names[node], link.term
+                )
+            };
             self.fail(LOG_MATCHING, msg);
         }
     }

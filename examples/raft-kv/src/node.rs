@@ -57,7 +57,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
         if ready.is_empty() {
             continue;
         }
-        if let Err(e) = persist(&mut storage, &raft, &ready).await {
+        if let Err(e) = persist(&mut storage, &raft, &ready, &config.probe).await {
             // Not durable: say nothing that depends on it.
             tracing::warn!(
                 "persisting failed, holding back {} message(s): {e}",
@@ -70,7 +70,12 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
 }
 
 /// Makes a batch durable: snapshot, then log, then term and vote.
-async fn persist(storage: &mut Storage, raft: &Raft, ready: &Ready) -> io::Result<()> {
+async fn persist(
+    storage: &mut Storage,
+    raft: &Raft,
+    ready: &Ready,
+    probe: &Probe,
+) -> io::Result<()> {
     if let Some(snapshot) = &ready.snapshot {
         storage.save_snapshot(raft.log(), snapshot).await?;
     }
@@ -81,6 +86,8 @@ async fn persist(storage: &mut Storage, raft: &Raft, ready: &Ready) -> io::Resul
         storage
             .save_hard_state(raft.term(), raft.voted_for())
             .await?;
+        let term = raft.term();
+        probe.emit_ref(raft.id(), crate::probe::Event::Persisted { term });
     }
     Ok(())
 }

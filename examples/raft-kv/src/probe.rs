@@ -20,6 +20,11 @@ pub enum Event<'a> {
     },
     /// The node's current term changed.
     Term(u64),
+    /// The node's term and vote are durable (the shell synced them) as of `term`.
+    Persisted {
+        /// The term now on disk.
+        term: u64,
+    },
     /// The node became leader of `term`.
     Leader(u64),
     /// The node stored `entry` at `index` (replacing anything from `index` on, unless a bug keeps it).

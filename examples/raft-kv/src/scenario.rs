@@ -85,9 +85,23 @@ impl Scenario {
     }
 
     /// The nemesis: every partition shape, one-way cuts, crashes (also in the middle of a disk
-    /// write or sync), pauses, clock steps and drift; then a final heal.
-    pub fn nemesis() -> Nemesis {
+    /// write or sync), pauses, clock steps and drift, and the current leader crashed or cut
+    /// off (protocol-aware, from `checker`'s view of the cluster); then a final heal.
+    pub fn nemesis(&self, checker: &ClusterChecker) -> Nemesis {
+        let names = self.node_names();
+        let leader = {
+            let checker = checker.clone();
+            move |h: &sandtable::Handle| -> Vec<sandtable::NodeId> {
+                checker
+                    .latest_leader()
+                    .and_then(|i| h.lookup(&names[i]))
+                    .into_iter()
+                    .collect()
+            }
+        };
         Nemesis::new()
+            .crash_target("leader", leader.clone())
+            .isolate_target("leader", leader)
             .partitions()
             .one_way_cuts()
             .crashes()
@@ -145,7 +159,7 @@ impl Scenario {
             };
             sim.client(format!("c{c}"), client.run());
         }
-        sim.nemesis(&Self::nemesis(), self.faults_for)?;
+        sim.nemesis(&self.nemesis(&checker), self.faults_for)?;
         sim.require_progress(&progress, self.faults_for, self.liveness_within);
         sim.run()?;
         let h = history.history();

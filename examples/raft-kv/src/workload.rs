@@ -41,15 +41,22 @@ fn now_ns() -> Option<u64> {
     Handle::try_current().map(|h| h.elapsed().as_nanos() as u64)
 }
 
-fn random_op() -> Op {
+/// A random operation: a read with probability `reads_percent`, else a put (2/3) or a cas.
+fn random_op(reads_percent: u32) -> Op {
     let key = sandtable::rand::random_range(0..KEYS);
     let v = || sandtable::rand::random_range(0..VALUES);
-    match sandtable::rand::random_range(0..10) {
-        0..4 => Op::Get(key),
-        4..8 => Op::Put(key, v()),
+    if sandtable::rand::random_range(0..100) < reads_percent {
+        return Op::Get(key);
+    }
+    match sandtable::rand::random_range(0..3) {
+        0 | 1 => Op::Put(key, v()),
         _ => Op::Cas(key, v(), v()),
     }
 }
+
+/// Each loop draws its mix: mostly writes, balanced, or mostly reads. A read-mostly client
+/// keeps talking to a node that answers it, which is what exposes a node serving stale data.
+const READ_MIXES: [u32; 3] = [20, 50, 90];
 
 /// The history's `f`, key and invocation value of `op`.
 fn describe(op: &Op) -> (&'static str, u64, Value) {
@@ -72,11 +79,12 @@ impl ClientLoop {
             .await
             .expect("a client can bind an ephemeral port");
         let mut process = self.index;
+        let reads_percent = READ_MIXES[sandtable::rand::random_range(0..READ_MIXES.len())];
         let elapsed = || Handle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
         while elapsed() < self.until {
             let pause = sandtable::rand::random_range(0..30);
             sandtable::time::sleep(Duration::from_millis(pause)).await;
-            let op = random_op();
+            let op = random_op(reads_percent);
             let (f, key, value) = describe(&op);
             let id = self.history.invoke(
                 process,

@@ -7,6 +7,7 @@ mod disk;
 mod errors;
 mod executor;
 mod harness;
+mod invariants;
 mod nemesis;
 mod net;
 mod nodes;

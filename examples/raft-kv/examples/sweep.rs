@@ -1,0 +1,61 @@
+//! Sweeps seeds of the Raft scenario, optionally with a planted bug, and reports the first
+//! failing seed and what caught it.
+//!
+//! ```text
+//! cargo run --release -p raft-kv --example sweep -- [--bug NAME|all] [--seeds A..B] [--faults-secs S]
+//! ```
+
+use std::time::{Duration, Instant};
+
+use raft_kv::scenario::Scenario;
+use raft_kv::Bug;
+use sandtable::{run_seeds, CheckConfig};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut bugs = vec![Bug::None];
+    let mut seeds = 0..100u64;
+    let mut faults = 60u64;
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--bug" if value == "all" => bugs = Bug::ALL.to_vec(),
+            "--bug" => bugs = vec![value.parse().unwrap_or_else(|e| panic!("{e}"))],
+            "--seeds" => {
+                let (a, b) = value.split_once("..").expect("--seeds A..B");
+                seeds = a.parse().expect("a seed")..b.parse().expect("a seed");
+            }
+            "--faults-secs" => faults = value.parse().expect("seconds"),
+            other => panic!("unknown argument {other}"),
+        }
+        i += 2;
+    }
+    for bug in bugs {
+        let scenario = Scenario::default()
+            .with_bug(bug)
+            .faults_for(Duration::from_secs(faults));
+        let config = CheckConfig::new()
+            .seeds(seeds.clone())
+            .name(&format!("raft-kv-sweep-{bug}"))
+            .regressions(false)
+            .artifacts(false);
+        let start = Instant::now();
+        let outcome = run_seeds(config, |sim| scenario.run(sim).map(|_| ()));
+        let wall = start.elapsed();
+        match outcome {
+            Ok(summary) => println!(
+                "{bug}: {} seeds pass in {wall:.2?} ({:.1} seeds/s)",
+                summary.seeds_run,
+                summary.seeds_run as f64 / wall.as_secs_f64()
+            ),
+            Err(f) => {
+                let first = f.message.lines().next().unwrap_or("").to_string();
+                println!(
+                    "{bug}: seed {} fails after {} seeds ({wall:.2?}): {first}",
+                    f.seed, f.seeds_run
+                );
+            }
+        }
+    }
+}
