@@ -73,7 +73,7 @@ pub(crate) fn decide<M: Model>(p: &Problem<'_, M>, known: &Known, limits: Limits
             memo_entries: 0,
             witness: Vec::new(),
         }),
-        Known::Open => witnessed(p, search(p, limits), &[]),
+        Known::Open | Known::Contested(_) => judge(p, known, search(p, limits)),
         Known::Impossible(claim) => {
             let max_steps = limits
                 .max_steps
@@ -93,7 +93,14 @@ pub(crate) fn decide<M: Model>(p: &Problem<'_, M>, known: &Known, limits: Limits
                 Found::Linearizable => witnessed(p, o, &claim.by),
             }
         }
-        Known::Contested(claim) => contested(p, claim, search(p, limits)),
+    }
+}
+
+/// Judges the finished search `o` of an open or contested partition (see [`decide`]).
+pub(crate) fn judge<M: Model>(p: &Problem<'_, M>, known: &Known, o: Outcome) -> Decided {
+    match known {
+        Known::Contested(claim) => contested(p, claim, o),
+        _ => witnessed(p, o, &[]),
     }
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct Memo<S> {
     table: HashTable<Entry<S>>,
     arena: Vec<u64>,
     configurations: usize,
+    /// Heap bytes of the states stored (as the model estimates them).
+    state_bytes: usize,
 }
 
 impl<S: Eq + Hash + Clone> Memo<S> {
@@ -47,12 +49,21 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             table: HashTable::new(),
             arena: Vec::new(),
             configurations: 0,
+            state_bytes: 0,
         }
     }
 
     /// Records `(ok, info, state)`; returns `false` if it is subsumed by a
-    /// configuration already recorded. `ok_hash` hashes the `ok` set.
-    pub(crate) fn insert(&mut self, ok: &Bitset, info: &Bitset, ok_hash: u64, state: &S) -> bool {
+    /// configuration already recorded. `ok_hash` hashes the `ok` set; `heap` is the state's
+    /// heap bytes, counted if the state is stored.
+    pub(crate) fn insert(
+        &mut self,
+        ok: &Bitset,
+        info: &Bitset,
+        ok_hash: u64,
+        state: &S,
+        heap: impl FnOnce(&S) -> usize,
+    ) -> bool {
         let mut h = FxHasher::default();
         state.hash(&mut h);
         ok_hash.hash(&mut h);
@@ -62,6 +73,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             table,
             arena,
             configurations,
+            state_bytes,
         } = self;
         let same = |e: &Entry<S>| {
             e.hash == hash && e.ok.lo == lo && e.state == *state && words(arena, e.ok) == window
@@ -80,6 +92,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             }
             entry.infos.push(store(arena, info));
         } else {
+            *state_bytes += heap(state);
             let entry = Entry {
                 hash,
                 state: state.clone(),
@@ -102,6 +115,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         self.arena.capacity() * 8
             + self.table.capacity() * (std::mem::size_of::<Entry<S>>() + 1)
             + self.configurations * std::mem::size_of::<Window>()
+            + self.state_bytes
     }
 }
 
@@ -155,19 +169,19 @@ mod tests {
         let mut m = Memo::new();
         let mut ok = Bitset::new(10);
         let mut info = Bitset::new(100);
-        assert!(m.insert(&ok, &info, 0, &1u32));
-        assert!(!m.insert(&ok, &info, 0, &1u32));
-        assert!(m.insert(&ok, &info, 0, &2u32));
+        assert!(m.insert(&ok, &info, 0, &1u32, |_| 0));
+        assert!(!m.insert(&ok, &info, 0, &1u32, |_| 0));
+        assert!(m.insert(&ok, &info, 0, &2u32, |_| 0));
         info.insert(70);
         assert!(
-            !m.insert(&ok, &info, 0, &1u32),
+            !m.insert(&ok, &info, 0, &1u32, |_| 0),
             "a superset of info ops is subsumed"
         );
         ok.insert(3);
-        assert!(m.insert(&ok, &info, zobrist_key(3), &1u32));
+        assert!(m.insert(&ok, &info, zobrist_key(3), &1u32, |_| 0));
         info.remove(70);
         assert!(
-            m.insert(&ok, &info, zobrist_key(3), &1u32),
+            m.insert(&ok, &info, zobrist_key(3), &1u32, |_| 0),
             "a subset is new"
         );
         assert_eq!(m.len(), 4);

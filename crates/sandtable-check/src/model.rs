@@ -168,6 +168,15 @@ pub trait Model: Sync {
         None
     }
 
+    /// Approximately how many heap bytes `state` owns, for the memory budget: the search's
+    /// cache keeps one state per configuration, and a state that holds a string or a list can
+    /// be far bigger than the configuration's own bookkeeping. Count what a step allocates
+    /// (not what it shares with the state before). Default: 0 (a state without heap data).
+    fn heap_bytes(&self, state: &Self::State) -> usize {
+        let _ = state;
+        0
+    }
+
     /// Splits the operations into independent groups. Default: one group.
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
         vec![Partition {

@@ -15,9 +15,10 @@ pub struct CheckOptions {
     /// Maximum wall-clock time for the whole check (`None`: unlimited).
     pub max_time: Option<Duration>,
     /// Maximum memory for the searches' caches of visited configurations (states included),
-    /// in bytes, for the whole check (`None`: unlimited): each of the `threads` workers gets an
-    /// equal share for the key it searches ([`CheckOptions::memory_per_key`]), and a key whose
-    /// cache would pass it is `unknown`. Deterministic for given options.
+    /// in bytes, for the whole check (`None`: unlimited): the searches alive at once (the keys
+    /// not yet decided, searched side by side in rounds) share it equally, with at least
+    /// `threads` shares, and a key whose cache would pass its share is `unknown`.
+    /// Deterministic for given options.
     pub max_memory: Option<usize>,
     /// Worker threads for checking partitions in parallel (at least 1).
     pub threads: usize,
@@ -57,12 +58,6 @@ impl CheckOptions {
     pub fn budget_memory(mut self, bytes: usize) -> CheckOptions {
         self.max_memory = Some(bytes);
         self
-    }
-
-    /// The memory budget of one key's search: an equal share of
-    /// [`max_memory`](CheckOptions::max_memory) per worker thread.
-    pub fn memory_per_key(&self) -> Option<usize> {
-        self.max_memory.map(|m| m / self.threads.max(1))
     }
 
     /// Decides every key even after one fails (see [`CheckOptions::all_keys`]).

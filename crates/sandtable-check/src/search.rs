@@ -75,81 +75,123 @@ impl Deepest {
 
 /// Searches for a linearization of `problem`.
 pub(crate) fn search<M: Model>(problem: &Problem<'_, M>, limits: Limits<'_>) -> Outcome {
-    let n = problem.inputs.len();
-    let intervals = &problem.intervals;
-    let mut remaining = Frontier::new(problem);
-    let mut ok_left = intervals.iter().filter(|iv| iv.ret.is_some()).count();
-    // Hash of the `ok` set only: the memo keys on it and subsumes `info` sets.
-    let zob: Vec<u64> = (0..n)
-        .map(|i| {
-            if intervals[i].ret.is_some() {
-                zobrist_key(i)
-            } else {
-                0
+    Search::new(problem)
+        .run(limits, u64::MAX)
+        .expect("a search without a pause point ends")
+}
+
+/// A search in progress: it can pause after a number of steps and resume where it stopped.
+pub(crate) struct Search<'p, 'a, M: Model> {
+    problem: &'p Problem<'a, M>,
+    remaining: Frontier,
+    ok_left: usize,
+    /// Hash keys of the `ok` ops (0 for `info` ones): the memo keys on the `ok` set only and
+    /// subsumes `info` sets.
+    zob: Vec<u64>,
+    /// Each op's bit: `ok` ops and `info` ops are numbered separately.
+    slot: Vec<(usize, usize)>,
+    bits: [Bitset; 2],
+    hash: u64,
+    memo: Memo<M::State>,
+    state: M::State,
+    stack: Vec<(u32, M::State, Key)>,
+    deepest: Deepest,
+    steps: u64,
+    /// Candidates ranked at or below `tried` were already tried at this level.
+    tried: Key,
+}
+
+impl<'p, 'a, M: Model> Search<'p, 'a, M> {
+    pub(crate) fn new(problem: &'p Problem<'a, M>) -> Search<'p, 'a, M> {
+        let n = problem.inputs.len();
+        let intervals = &problem.intervals;
+        let zob = (0..n)
+            .map(|i| intervals[i].ret.map_or(0, |_| zobrist_key(i)))
+            .collect();
+        Search {
+            problem,
+            remaining: Frontier::new(problem),
+            ok_left: intervals.iter().filter(|iv| iv.ret.is_some()).count(),
+            zob,
+            slot: slots(intervals),
+            bits: [Bitset::new(n), Bitset::new(n)],
+            hash: 0,
+            memo: Memo::new(),
+            state: problem.model.init(),
+            stack: Vec::new(),
+            deepest: Deepest {
+                best: Vec::new(),
+                common: 0,
+            },
+            steps: 0,
+            tried: (0, 0),
+        }
+    }
+
+    /// Searches until decided or out of budget (`Some`), or until `pause_at` steps in all
+    /// (`None`: call again to go on).
+    pub(crate) fn run(&mut self, limits: Limits<'_>, pause_at: u64) -> Option<Outcome> {
+        let problem = self.problem;
+        let intervals = &problem.intervals;
+        loop {
+            if self.ok_left == 0 {
+                let witness = self.stack.iter().map(|e| e.0).collect();
+                return Some(self.outcome(Found::Linearizable, witness));
             }
-        })
-        .collect();
-    // Each op's bit: `ok` ops and `info` ops are numbered separately.
-    let slot = slots(intervals);
-    let mut bits = [Bitset::new(n), Bitset::new(n)];
-    let mut hash = 0u64;
-    let mut memo = Memo::new();
-    let mut state = problem.model.init();
-    let mut stack: Vec<(u32, M::State, Key)> = Vec::new();
-    let mut deepest = Deepest {
-        best: Vec::new(),
-        common: 0,
-    };
-    let mut steps = 0u64;
-    // Candidates ranked at or below `tried` were already tried at this level.
-    let mut tried: Key = (0, 0);
-    let outcome = |found, steps, memo: &Memo<M::State>| Outcome {
-        found,
-        steps,
-        memo_entries: memo.len(),
-        witness: Vec::new(),
-    };
-    loop {
-        if ok_left == 0 {
-            return Outcome {
-                witness: stack.iter().map(|e| e.0).collect(),
-                ..outcome(Found::Linearizable, steps, &memo)
-            };
-        }
-        steps += 1;
-        if out_of_budget(steps, &limits, &memo) {
-            return outcome(Found::Unknown, steps, &memo);
-        }
-        if let Some((op, key)) = remaining.pick(problem, &state, tried) {
-            let i = op as usize;
-            if let Some(next) = problem.model.step(&state, problem.inputs[i]) {
-                let (set, bit) = slot[i];
-                bits[set].insert(bit);
-                if memo.insert(&bits[0], &bits[1], hash ^ zob[i], &next) {
-                    hash ^= zob[i];
-                    stack.push((op, std::mem::replace(&mut state, next), key));
-                    deepest.pushed(&stack);
-                    remaining.lift(op);
-                    ok_left -= usize::from(intervals[i].ret.is_some());
-                    tried = (0, 0);
-                    continue;
+            if self.steps >= pause_at {
+                return None;
+            }
+            self.steps += 1;
+            if out_of_budget(self.steps, &limits, &self.memo) {
+                return Some(self.outcome(Found::Unknown, Vec::new()));
+            }
+            if let Some((op, key)) = self.remaining.pick(problem, &self.state, self.tried) {
+                let i = op as usize;
+                if let Some(next) = problem.model.step(&self.state, problem.inputs[i]) {
+                    let (set, bit) = self.slot[i];
+                    self.bits[set].insert(bit);
+                    let heap = |s: &M::State| problem.model.heap_bytes(s);
+                    let h = self.hash ^ self.zob[i];
+                    if self
+                        .memo
+                        .insert(&self.bits[0], &self.bits[1], h, &next, heap)
+                    {
+                        self.hash = h;
+                        let prev = std::mem::replace(&mut self.state, next);
+                        self.stack.push((op, prev, key));
+                        self.deepest.pushed(&self.stack);
+                        self.remaining.lift(op);
+                        self.ok_left -= usize::from(intervals[i].ret.is_some());
+                        self.tried = (0, 0);
+                        continue;
+                    }
+                    self.bits[set].remove(bit);
                 }
-                bits[set].remove(bit);
+                self.tried = key;
+            } else {
+                // Nothing can come next: undo the last choice and try the next one.
+                let Some((op, prev, key)) = self.stack.pop() else {
+                    let deepest = std::mem::take(&mut self.deepest.best);
+                    return Some(self.outcome(Found::NotLinearizable(deepest), Vec::new()));
+                };
+                let i = op as usize;
+                self.deepest.popped(self.stack.len());
+                self.state = prev;
+                self.bits[self.slot[i].0].remove(self.slot[i].1);
+                self.hash ^= self.zob[i];
+                self.remaining.unlift(op);
+                self.ok_left += usize::from(intervals[i].ret.is_some());
+                self.tried = key;
             }
-            tried = key;
-        } else {
-            // Nothing can come next: undo the last choice and try the next one.
-            let Some((op, prev, key)) = stack.pop() else {
-                return outcome(Found::NotLinearizable(deepest.best), steps, &memo);
-            };
-            let i = op as usize;
-            deepest.popped(stack.len());
-            state = prev;
-            bits[slot[i].0].remove(slot[i].1);
-            hash ^= zob[i];
-            remaining.unlift(op);
-            ok_left += usize::from(intervals[i].ret.is_some());
-            tried = key;
+        }
+    }
+
+    fn outcome(&self, found: Found, witness: Vec<u32>) -> Outcome {
+        Outcome {
+            found,
+            steps: self.steps,
+            memo_entries: self.memo.len(),
+            witness,
         }
     }
 }

@@ -76,6 +76,10 @@ impl Model for KvAppend {
         matches!(input, KvAppendOp::Get(_) | KvAppendOp::UnknownGet)
     }
 
+    fn heap_bytes(&self, state: &Arc<str>) -> usize {
+        state.len() + 16
+    }
+
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
         partition_by_key(ops)
     }

@@ -70,6 +70,10 @@ impl Model for Queue {
         *input == QueueOp::Dequeue(None)
     }
 
+    fn heap_bytes(&self, state: &Arc<[u32]>) -> usize {
+        state.len() * 4 + 16
+    }
+
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
         partition_by_key(ops)
     }

@@ -81,6 +81,10 @@ impl Model for Set {
         !matches!(input, SetOp::Add(_))
     }
 
+    fn heap_bytes(&self, state: &Arc<[u32]>) -> usize {
+        state.len() * 4 + 16
+    }
+
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {
         partition_by_key(ops)
     }

@@ -802,6 +802,11 @@ impl Model for Txn {
         input.iter().all(|m| matches!(m, MicroOp::Read { .. }))
     }
 
+    /// A step copies the shard table and the shards it changes; most of the map is shared.
+    fn heap_bytes(&self, _: &TxnState) -> usize {
+        SHARDS * 8 + 16 + 256
+    }
+
     /// Transactions are grouped by the keys they touch, transitively: groups share no key,
     /// so each is an independent object.
     fn partition(&self, ops: &[Op]) -> Vec<Partition> {

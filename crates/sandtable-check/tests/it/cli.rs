@@ -197,3 +197,18 @@ fn a_contradicting_completion_is_bad_input() {
     );
     assert!(stderr.contains("completion at line 2"), "{stderr}");
 }
+
+#[test]
+fn the_memory_budget_is_a_flag() {
+    let path = format!(
+        "{}/tests/data/porcupine-kv-c50-ok.edn",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let o = run(&["--model", "kv-append", "--budget-memory-mb", "1", &path]);
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("unknown"));
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).to_string();
+    assert!(help.contains("--budget-memory-mb"), "{help}");
+    assert!(help.contains("--all-keys"), "{help}");
+    assert!(help.contains("4  checker bug"), "{help}");
+}

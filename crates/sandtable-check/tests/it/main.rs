@@ -8,6 +8,7 @@ mod explain;
 mod formats;
 mod formats_cli;
 mod html;
+mod porcupine;
 mod precheck;
 mod props;
 mod randhist;
