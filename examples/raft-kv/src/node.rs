@@ -3,6 +3,7 @@
 
 use std::io;
 
+use futures::FutureExt;
 use sandtable::net::Endpoint;
 use sandtable::time::{self, Instant};
 
@@ -11,6 +12,9 @@ use crate::probe::Probe;
 use crate::raft::{Dest, Raft, Ready};
 use crate::settings::Settings;
 use crate::storage::Storage;
+
+/// Messages stepped before one persist-and-send round at most.
+const MAX_BATCH: usize = 64;
 
 /// Everything a node needs to start.
 #[derive(Clone, Debug)]
@@ -51,6 +55,15 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
             Ok(Ok((msg, from))) => raft.step(start.elapsed(), from, msg),
             Ok(Err(e)) => tracing::debug!("dropped a message: {e}"),
             Err(_elapsed) => {}
+        }
+        // Batch: step every message already waiting, so one sync and one round of appends
+        // serve them all (as a real implementation's event loop does).
+        for _ in 0..MAX_BATCH {
+            match ep.recv().now_or_never() {
+                Some(Ok((msg, from))) => raft.step(start.elapsed(), from, msg),
+                Some(Err(e)) => tracing::debug!("dropped a message: {e}"),
+                None => break,
+            }
         }
         raft.tick(start.elapsed());
         let ready = raft.take_ready();

@@ -15,6 +15,8 @@ use crate::message::{Op, OpResult};
 pub const KEYS: u64 = 3;
 /// Values are drawn from `0..VALUES` (few, so cas operations sometimes succeed).
 pub const VALUES: i64 = 5;
+/// A client waits this long (uniform, in ms) between operations.
+pub const THINK_MS: std::ops::Range<u64> = 10..100;
 /// How long a client retries one operation before recording it as `info`.
 pub const GIVE_UP: Duration = Duration::from_secs(1);
 
@@ -82,7 +84,7 @@ impl ClientLoop {
         let reads_percent = READ_MIXES[sandtable::rand::random_range(0..READ_MIXES.len())];
         let elapsed = || Handle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
         while elapsed() < self.until {
-            let pause = sandtable::rand::random_range(0..30);
+            let pause = sandtable::rand::random_range(THINK_MS);
             sandtable::time::sleep(Duration::from_millis(pause)).await;
             let op = random_op(reads_percent);
             let (f, key, value) = describe(&op);

@@ -5,5 +5,6 @@ use sandtable::Sim;
 fn one_seed() {
     let sim = Sim::new(1);
     let r = Scenario::default().run(&sim).unwrap();
-    eprintln!("{r:?} events={}", sim.event_count());
+    let s = sim.net().stats();
+    eprintln!("{r:?} events={} polls={} sent={} delivered={}", sim.event_count(), sim.polls(), s.sent, s.delivered);
 }
