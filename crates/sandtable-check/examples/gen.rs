@@ -4,6 +4,9 @@
 //! `cargo run --release -p sandtable-check --example gen -- unique PROCESSES OPS [SEED]`
 //! (a register where every write writes a fresh value)
 //! `cargo run --release -p sandtable-check --example gen -- etcd PROCESSES OPS KEYS [SEED]`
+//! `cargo run --release -p sandtable-check --example gen -- cas PROCESSES OPS INFO_PER_MILLE [SEED]`
+//! (one cas-register, values 0..4, e.g. `cas 200 1000000 15` for a million operations with
+//! about 1.5% `info`)
 
 use sandtable_check::gen::{register_history, RegisterSpec};
 
@@ -20,6 +23,15 @@ fn main() {
             num(3, 8) as usize,
             num(4, 1),
         ),
+        Some("cas") => RegisterSpec {
+            info_per_mille: num(3, 15) as u32,
+            ..RegisterSpec::etcd_like(
+                num(1, 100) as usize,
+                num(2, 1_000_000) as usize,
+                1,
+                num(4, 1),
+            )
+        },
         Some("unique") => {
             RegisterSpec::unique_register(num(1, 10) as usize, num(2, 1000) as usize, num(3, 1))
         }

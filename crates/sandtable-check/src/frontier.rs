@@ -1,5 +1,7 @@
 //! [`Frontier`]: the operations not yet linearized, and which one to try next.
 
+use std::collections::BTreeSet;
+
 use rustc_hash::FxHashMap;
 
 use crate::entries::{Entries, Interval, NIL};
@@ -16,17 +18,28 @@ pub(crate) const FREE: Key = (u8::MAX, u64::MAX);
 const INFO_RANK: u64 = 1 << 62;
 
 /// The remaining operations, split so that candidates are cheap to find:
-/// `ok` operations (calls and returns) in one list, `info` calls in another.
+/// `ok` operations (calls and returns) in one list, and `info` operations by class.
+///
+/// Pending `info` operations with equal inputs are interchangeable from here on (each may take
+/// effect at any later point), so only the first remaining one of each class (its *head*) is a
+/// candidate, and only heads are ever linearized; lifting and unlifting move a class's head
+/// (last in, first out). The heads are kept ordered by invocation, so finding the candidates
+/// costs the number of classes invoked in time, not the number of crashed operations pending
+/// (a million-operation history has thousands, in a handful of classes).
 pub(crate) struct Frontier {
     ok: Entries,
-    info: Entries,
     /// Try order: `ok` ops by return position, then `info` ops by call.
     rank: Vec<u64>,
     /// For `info` ops: a class id shared by ops with equal inputs.
     class: Vec<u32>,
-    /// Scratch: the pick in which a class was last seen.
-    seen: Vec<u64>,
-    epoch: u64,
+    /// Each class's `info` ops, in invocation order.
+    members: Vec<Vec<u32>>,
+    /// Each class's head: the index in `members` of its first remaining op.
+    head: Vec<usize>,
+    /// (invocation, class) of every class with a remaining op.
+    heads: BTreeSet<(usize, u32)>,
+    /// Each op's invocation.
+    call: Vec<usize>,
     /// Scratch: the current candidates.
     buf: Vec<u32>,
 }
@@ -41,23 +54,35 @@ impl Frontier {
             .map(|(op, iv)| iv.ret.map_or(INFO_RANK + op as u64, |r| r as u64 + 1))
             .collect();
         let mut classes: FxHashMap<&M::Input, u32> = FxHashMap::default();
+        let mut members: Vec<Vec<u32>> = Vec::new();
         let class = (0..intervals.len())
             .map(|op| {
-                let next = classes.len() as u32;
                 if is_ok(op) {
-                    u32::MAX
-                } else {
-                    *classes.entry(p.inputs[op]).or_insert(next)
+                    return u32::MAX;
                 }
+                let next = classes.len() as u32;
+                let c = *classes.entry(p.inputs[op]).or_insert(next);
+                if c == next {
+                    members.push(Vec::new());
+                }
+                members[c as usize].push(op as u32);
+                c
             })
+            .collect();
+        let call: Vec<usize> = intervals.iter().map(|iv| iv.call).collect();
+        let heads = members
+            .iter()
+            .enumerate()
+            .map(|(c, ops)| (call[ops[0] as usize], c as u32))
             .collect();
         Frontier {
             ok: Entries::new(intervals, is_ok),
-            info: Entries::new(intervals, |op| !is_ok(op)),
             rank,
             class,
-            seen: vec![0; classes.len()],
-            epoch: 0,
+            head: vec![0; members.len()],
+            members,
+            heads,
+            call,
             buf: Vec::new(),
         }
     }
@@ -132,11 +157,9 @@ impl Frontier {
         best
     }
 
-    /// Fills `buf` with the candidates and returns the forced operation.
-    ///
-    /// Of several pending `info` operations with equal inputs only the first
-    /// is a candidate: they are interchangeable from here on (each may take
-    /// effect at any later point), so trying the others repeats work.
+    /// Fills `buf` with the candidates and returns the forced operation: the `ok` operations
+    /// invoked before the first remaining return, and the head of each `info` class invoked
+    /// by then.
     fn collect(&mut self, intervals: &[Interval]) -> Option<u32> {
         self.buf.clear();
         let mut forced = None;
@@ -153,19 +176,9 @@ impl Frontier {
         let bound = forced
             .and_then(|f| intervals[f as usize].ret)
             .unwrap_or(usize::MAX);
-        self.epoch += 1;
-        let mut node = self.info.first();
-        while node != NIL {
-            let (op, _) = self.info.get(node);
-            if intervals[op as usize].call > bound {
-                break;
-            }
-            let class = self.class[op as usize] as usize;
-            if self.seen[class] != self.epoch {
-                self.seen[class] = self.epoch;
-                self.buf.push(op);
-            }
-            node = self.info.next(node);
+        for &(_, c) in self.heads.range(..=(bound, u32::MAX)) {
+            let c = c as usize;
+            self.buf.push(self.members[c][self.head[c]]);
         }
         forced
     }
@@ -174,8 +187,18 @@ impl Frontier {
     pub(crate) fn lift(&mut self, op: u32) {
         if self.rank[op as usize] < INFO_RANK {
             self.ok.lift(op);
-        } else {
-            self.info.lift(op);
+            return;
+        }
+        let c = self.class[op as usize] as usize;
+        let members = &self.members[c];
+        assert_eq!(
+            members[self.head[c]], op,
+            "only a class's head is linearized"
+        );
+        self.heads.remove(&(self.call[op as usize], c as u32));
+        self.head[c] += 1;
+        if let Some(&next) = members.get(self.head[c]) {
+            self.heads.insert((self.call[next as usize], c as u32));
         }
     }
 
@@ -183,8 +206,63 @@ impl Frontier {
     pub(crate) fn unlift(&mut self, op: u32) {
         if self.rank[op as usize] < INFO_RANK {
             self.ok.unlift(op);
-        } else {
-            self.info.unlift(op);
+            return;
         }
+        let c = self.class[op as usize] as usize;
+        let members = &self.members[c];
+        if let Some(&next) = members.get(self.head[c]) {
+            self.heads.remove(&(self.call[next as usize], c as u32));
+        }
+        self.head[c] -= 1;
+        assert_eq!(members[self.head[c]], op, "unlift undoes the latest lift");
+        self.heads.insert((self.call[op as usize], c as u32));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{CasRegister, RegisterOp};
+
+    #[test]
+    fn only_the_head_of_each_info_class_is_a_candidate() {
+        // An ok read [0, 9]; info writes of 1, 2, 1, 1 invoked at 1, 2, 3, 4; one at 20.
+        let inputs = [
+            RegisterOp::Read(0),
+            RegisterOp::Write(1),
+            RegisterOp::Write(2),
+            RegisterOp::Write(1),
+            RegisterOp::Write(1),
+            RegisterOp::Write(3),
+        ];
+        let calls = [0, 1, 2, 3, 4, 20];
+        let p = Problem {
+            model: &CasRegister,
+            inputs: inputs.iter().collect(),
+            intervals: calls
+                .iter()
+                .enumerate()
+                .map(|(i, &call)| Interval {
+                    call,
+                    ret: (i == 0).then_some(9),
+                })
+                .collect(),
+        };
+        let mut f = Frontier::new(&p);
+        let candidates = |f: &mut Frontier| {
+            let forced = f.collect(&p.intervals);
+            (forced, f.buf.clone())
+        };
+        assert_eq!(candidates(&mut f), (Some(0), vec![0, 1, 2]));
+        f.lift(1);
+        assert_eq!(candidates(&mut f), (Some(0), vec![0, 2, 3]));
+        f.lift(3);
+        assert_eq!(candidates(&mut f), (Some(0), vec![0, 2, 4]));
+        f.lift(0);
+        assert_eq!(candidates(&mut f), (None, vec![2, 4, 5]));
+        f.unlift(0);
+        f.unlift(3);
+        f.unlift(1);
+        assert_eq!(candidates(&mut f), (Some(0), vec![0, 1, 2]));
     }
 }

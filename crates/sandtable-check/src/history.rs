@@ -1,6 +1,7 @@
 //! [`History`]: validated events paired into operations; JSONL I/O.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -11,17 +12,23 @@ use crate::{Event, EventType, Op, OpStatus, ParseError, ParseErrorKind, Value};
 /// Every completion follows an invocation by the same process with the same
 /// `f`, and no process has two operations in flight. Invocations left without
 /// a completion at the end are operations with unknown outcome (`info`).
+///
+/// Cloning is cheap: the events and operations are shared (a check's result keeps the history
+/// it checked, and a history can have millions of operations).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
-    events: Vec<Event>,
-    ops: Vec<Op>,
+    events: Arc<Vec<Event>>,
+    ops: Arc<Vec<Op>>,
 }
 
 impl History {
     /// Validates `events` and pairs them into operations.
     pub fn from_events(events: Vec<Event>) -> Result<History, ParseError> {
         let ops = pair(&events)?;
-        Ok(History { events, ops })
+        Ok(History {
+            events: Arc::new(events),
+            ops: Arc::new(ops),
+        })
     }
 
     /// Parses JSON Lines: one event per line.
@@ -39,7 +46,7 @@ impl History {
 
     /// Writes JSON Lines: one event per line.
     pub fn to_jsonl<W: Write>(&self, mut writer: W) -> std::io::Result<()> {
-        for e in &self.events {
+        for e in self.events.iter() {
             serde_json::to_writer(&mut writer, e)?;
             writer.write_all(b"\n")?;
         }
@@ -360,6 +367,14 @@ mod tests {
         .unwrap();
         assert_eq!(h.ops().len(), 2);
         assert_eq!(h.ops()[0].status, OpStatus::Info);
+    }
+
+    #[test]
+    fn a_clone_shares_the_events_and_operations() {
+        let h = parse("{\"process\":0,\"type\":\"invoke\",\"f\":\"read\"}").unwrap();
+        let copy = h.clone();
+        assert!(std::ptr::eq(h.ops().as_ptr(), copy.ops().as_ptr()));
+        assert!(std::ptr::eq(h.events().as_ptr(), copy.events().as_ptr()));
     }
 
     #[test]
