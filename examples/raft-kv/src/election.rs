@@ -89,6 +89,7 @@ impl Raft {
         let next = self.log.last_index() + 1;
         self.next.iter_mut().for_each(|n| *n = next);
         self.matched.iter_mut().for_each(|m| *m = 0);
+        self.matched[self.me] = self.log.last_index();
         self.snap_offset.iter_mut().for_each(|o| *o = 0);
         if self.s.bug != Bug::CommitPreviousTerm {
             self.append_new(Command::Noop);

@@ -65,3 +65,6 @@ mod snapshot;
 pub mod storage;
 
 pub mod workload;
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,20 @@ use crate::node::{self, NodeConfig};
 use crate::settings::Settings;
 use crate::workload::ClientLoop;
 
+/// What caught a failing run, from its message: the invariant's name, or `checker` for a
+/// history that is not linearizable, or `other`.
+pub fn caught_by(message: &str) -> String {
+    if let Some(rest) = message.split("invariant `").nth(1) {
+        if let Some(name) = rest.split('`').next() {
+            return name.to_string();
+        }
+    }
+    if message.contains("not linearizable") {
+        return "checker".to_string();
+    }
+    "other".to_string()
+}
+
 /// The port every node listens on.
 pub const PORT: u16 = 7000;
 

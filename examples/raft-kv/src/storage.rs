@@ -210,11 +210,10 @@ impl Storage {
             self.log.set_len(self.len).await?;
         }
         let mut buf = Vec::new();
-        let mut index = self.first_index + self.offsets.len() as u64;
-        for entry in log.slice(index, usize::MAX) {
+        let first = self.first_index + self.offsets.len() as u64;
+        for (index, entry) in (first..).zip(log.slice(first, usize::MAX)) {
             self.offsets.push(self.len + buf.len() as u64);
             frame(index, entry, &mut buf);
-            index += 1;
         }
         self.log.write_at(self.len, &buf).await?;
         self.len += buf.len() as u64;
