@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p leader-election --example sweep -- \
-//!     [--drift MAX] [--steps-ms MAX] [--seeds A..B] [--faults-secs S] [--no-leader-invariant]
+//!     [--drift MAX] [--extremes] [--steps-ms MAX] [--seeds A..B] [--faults-secs S] [--no-leader-invariant]
 //! ```
 //!
 //! `--drift` is the largest clock drift (the protocol assumes 0.1); `--steps-ms` adds clock
@@ -20,6 +20,7 @@ fn main() {
     let mut scenario = Scenario::default();
     let mut drift = scenario.clocks.drift_max;
     let mut steps = Duration::ZERO;
+    let mut extremes = false;
     let mut seeds = 0..100u64;
     let mut i = 0;
     while i < args.len() {
@@ -30,6 +31,10 @@ fn main() {
             "--seeds" => {
                 let (a, b) = value.split_once("..").expect("--seeds A..B");
                 seeds = a.parse().expect("a seed")..b.parse().expect("a seed");
+            }
+            "--bound" => {
+                let settings = scenario.settings.clone();
+                scenario.settings = settings.with_drift_bound(value.parse().expect("a bound"));
             }
             "--lease-ms" => {
                 scenario.settings.lease = Duration::from_millis(value.parse().expect("ms"))
@@ -47,6 +52,11 @@ fn main() {
             "--faults-secs" => {
                 scenario = scenario.faults_for(Duration::from_secs(value.parse().expect("seconds")))
             }
+            "--extremes" => {
+                extremes = true;
+                i += 1;
+                continue;
+            }
             "--no-leader-invariant" => {
                 scenario = scenario.without_leader_invariant();
                 i += 1;
@@ -56,7 +66,12 @@ fn main() {
         }
         i += 2;
     }
-    let scenario = scenario.clocks(ClockFaults::drift(drift).with_steps(steps));
+    let clocks = if extremes {
+        ClockFaults::extreme_drift(drift)
+    } else {
+        ClockFaults::drift(drift)
+    };
+    let scenario = scenario.clocks(clocks.with_steps(steps));
     let label = format!(
         "drift ±{drift}, steps ±{steps:?}, leader invariant {}",
         if scenario.leader_invariant {

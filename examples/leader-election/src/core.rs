@@ -176,14 +176,22 @@ impl Core {
                     self.release(epoch);
                 }
             }
-            Role::Follower => {
-                if now >= self.next_attempt {
-                    self.next_attempt = now + self.backoff();
-                    if self.voter.free_for(self.me, now) {
-                        self.stand(now);
-                    }
-                }
-            }
+            Role::Follower => self.follower_tick(now),
+        }
+    }
+
+    fn follower_tick(&mut self, now: Duration) {
+        if now < self.next_attempt {
+            return;
+        }
+        if self.voter.free_for(self.me, now) {
+            self.next_attempt = now + self.backoff();
+            self.stand(now);
+        } else {
+            // Another node holds this vote: stand as soon as the hold ends, jittered so that
+            // nodes whose holds end together do not all stand at once.
+            let jitter = self.rng.random_range(Duration::ZERO..self.settings.retry.0);
+            self.next_attempt = self.voter.held_until() + jitter;
         }
     }
 
@@ -359,21 +367,22 @@ impl Core {
     }
 
     fn on_grant(&mut self, now: Duration, from: NodeIdx, epoch: u64, round: u64) {
-        match &mut self.role {
+        let won = match &mut self.role {
             Role::Candidate { lease, .. } if lease.epoch() == epoch => {
-                if lease.granted(round, from, now) {
-                    let Role::Candidate { lease, .. } =
-                        std::mem::replace(&mut self.role, Role::Follower)
-                    else {
-                        unreachable!("matched above")
-                    };
-                    self.lead(now, lease);
-                }
+                lease.granted(round, from, now)
             }
             Role::Leader(leader) if leader.lease.epoch() == epoch => {
                 leader.lease.granted(round, from, now);
+                false
             }
-            _ => {}
+            _ => false,
+        };
+        if won {
+            let Role::Candidate { lease, .. } = std::mem::replace(&mut self.role, Role::Follower)
+            else {
+                unreachable!("only a candidate wins")
+            };
+            self.lead(now, lease);
         }
     }
 

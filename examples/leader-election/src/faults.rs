@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use sandtable::nemesis::{Nemesis, Schedule};
+use sandtable::nemesis::{Fault, Nemesis, Schedule};
 
 /// How the nodes' clocks misbehave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,6 +19,9 @@ pub struct ClockFaults {
     /// Each node's clock is stepped now and then by up to this, forward or back (a forward
     /// step moves its monotonic clock; a backward one only its wall clock). Zero: never.
     pub step_max: Duration,
+    /// Every drift is `+drift_max` or `−drift_max`, never in between: the worst case for a
+    /// lease (a slow leader, fast voters) as often as the clocks can make it.
+    pub extremes: bool,
 }
 
 impl ClockFaults {
@@ -27,6 +30,15 @@ impl ClockFaults {
         ClockFaults {
             drift_max,
             step_max: Duration::ZERO,
+            extremes: false,
+        }
+    }
+
+    /// Drift of exactly `±drift_max` (see [`ClockFaults::extremes`]), no steps.
+    pub fn extreme_drift(drift_max: f64) -> ClockFaults {
+        ClockFaults {
+            extremes: true,
+            ..ClockFaults::drift(drift_max)
         }
     }
 
@@ -87,15 +99,20 @@ pub fn schedule(seed: u64, nodes: &[String], duration: Duration, clocks: ClockFa
     events.sort_by_key(|e| e.at_ns); // stable: a fault keeps its place before its recovery
     let mut schedule = Schedule::default();
     for e in events {
-        schedule.push(Duration::from_nanos(e.at_ns), e.fault);
+        let fault = match e.fault {
+            Fault::ClockDrift { node, drift } if clocks.extremes && drift != 0.0 => {
+                let drift = clocks.drift_max.copysign(drift);
+                Fault::ClockDrift { node, drift }
+            }
+            fault => fault,
+        };
+        schedule.push(Duration::from_nanos(e.at_ns), fault);
     }
     schedule
 }
 
 #[cfg(test)]
 mod tests {
-    use sandtable::nemesis::Fault;
-
     use super::*;
 
     fn names() -> Vec<String> {
@@ -136,6 +153,26 @@ mod tests {
             s.events.last().map(|e| &e.fault),
             Some(Fault::RecoverAll)
         ));
+    }
+
+    #[test]
+    fn extreme_drift_is_at_the_bound_or_zero() {
+        let s = schedule(
+            3,
+            &names(),
+            Duration::from_secs(10),
+            ClockFaults::extreme_drift(0.1),
+        );
+        let drifts: Vec<f64> = s
+            .events
+            .iter()
+            .filter_map(|e| match &e.fault {
+                Fault::ClockDrift { drift, .. } => Some(*drift),
+                _ => None,
+            })
+            .collect();
+        assert!(drifts.contains(&0.1) && drifts.contains(&-0.1));
+        assert!(drifts.iter().all(|d| [0.0, 0.1, -0.1].contains(d)));
     }
 
     #[test]

@@ -77,6 +77,14 @@ impl Scenario {
         s.clocks(clocks)
     }
 
+    /// At the assumption's edge: every drift is exactly `±δ`, so a slow leader and fast voters
+    /// meet as often as the clocks allow — where a lease with too thin a margin breaks first.
+    pub fn worst_case_at_bound() -> Scenario {
+        let s = Scenario::default();
+        let clocks = ClockFaults::extreme_drift(s.settings.drift_bound);
+        s.clocks(clocks)
+    }
+
     /// Beyond the assumption: clock drift up to `drift_max`, more than the bound.
     pub fn drift_beyond_bound(drift_max: f64) -> Scenario {
         Scenario::default().clocks(ClockFaults::drift(drift_max))

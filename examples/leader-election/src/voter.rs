@@ -63,6 +63,11 @@ impl Voter {
         self.promise.holder.filter(|_| now < self.hold_until)
     }
 
+    /// The local time until which the voter grants no candidate but the holder.
+    pub fn held_until(&self) -> Duration {
+        self.hold_until
+    }
+
     /// Whether `candidate` could be granted a fresh lease at `now` (no one else holds one).
     pub fn free_for(&self, candidate: NodeIdx, now: Duration) -> bool {
         now >= self.hold_until || self.promise.holder == Some(candidate)

@@ -1,1 +1,6 @@
-mod smoke;
+//! The simulation tests of lease-based leader election: both directions of its clock
+//! assumption, and determinism.
+
+mod beyond_bound;
+mod determinism;
+mod within_bound;
