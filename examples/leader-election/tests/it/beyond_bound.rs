@@ -8,8 +8,8 @@
 //! |-----------------------------------------|--------------------------|--------------------|
 //! | drift up to ±45% (bound ±10%)           | invariant                | 8                  |
 //! | the same, invariant off                 | linearizability checker  | 8                  |
-//! | drift ±9%, steps up to ±1 s             | invariant                | 7                  |
-//! | the same, invariant off                 | linearizability checker  | 7                  |
+//! | drift ±9%, steps up to ±1 s             | invariant                | 8                  |
+//! | the same, invariant off                 | linearizability checker  | 8                  |
 
 use std::time::Duration;
 
