@@ -247,26 +247,23 @@ impl History {
 
     /// Parses `text` with `options` (format, independent tuples).
     pub fn parse_with(text: &str, options: &ParseOptions) -> Result<History, ParseError> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let format = match options.format {
-            Format::Auto => match Format::detect(text) {
-                Some(format) => format,
-                None => return unknown_format(text),
-            },
-            format => format,
-        };
-        let independent = options.independent;
-        let mut events = match format {
-            Format::Edn => edn_events(text, independent)?,
-            Format::JepsenLog => jepsen_log_events(text, independent)?,
-            Format::Jsonl | Format::Auto => {
-                let mut events = jsonl_events(text.as_bytes())?;
-                if independent {
-                    split_events(&mut events)?;
-                }
-                events
-            }
-        };
+        History::from_parsed_events(events_of(text, options)?, options)
+    }
+
+    /// Reads a whole history from `reader` (UTF-8) with `options`.
+    pub fn from_reader<R: Read>(reader: R, options: &ParseOptions) -> Result<History, ParseError> {
+        let text = read_text(reader)?;
+        let events = events_of(&text, options)?;
+        // The text can be as big as the history: let it go before the operations are built.
+        drop(text);
+        History::from_parsed_events(events, options)
+    }
+
+    /// Orders (if asked) and pairs the events of a parsed text.
+    fn from_parsed_events(
+        mut events: Vec<Event>,
+        options: &ParseOptions,
+    ) -> Result<History, ParseError> {
         if options.sort_by_time {
             if let Some(e) = events.iter().find(|e| e.time.is_none()) {
                 return Err(ParseError::new(
@@ -292,11 +289,30 @@ impl History {
             None => error,
         })
     }
+}
 
-    /// Reads a whole history from `reader` (UTF-8) with `options`.
-    pub fn from_reader<R: Read>(reader: R, options: &ParseOptions) -> Result<History, ParseError> {
-        History::parse_with(&read_text(reader)?, options)
-    }
+/// The client events of `text`, in file order (none for blank text).
+fn events_of(text: &str, options: &ParseOptions) -> Result<Vec<Event>, ParseError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let format = match options.format {
+        Format::Auto => match Format::detect(text) {
+            Some(format) => format,
+            None => return unknown_format(text).map(|_| Vec::new()),
+        },
+        format => format,
+    };
+    let independent = options.independent;
+    Ok(match format {
+        Format::Edn => edn_events(text, independent)?,
+        Format::JepsenLog => jepsen_log_events(text, independent)?,
+        Format::Jsonl | Format::Auto => {
+            let mut events = jsonl_events(text.as_bytes())?;
+            if independent {
+                split_events(&mut events)?;
+            }
+            events
+        }
+    })
 }
 
 /// Blank text is an empty history; anything else unrecognised is an error

@@ -104,6 +104,7 @@ impl Frontier {
         p: &Problem<'_, M>,
         state: &M::State,
         above: Key,
+        needed: &mut Vec<M::State>,
     ) -> Option<(u32, Key)> {
         let forced = self.collect(&p.intervals);
         let step = |op: u32| p.model.step(state, p.inputs[op as usize]);
@@ -132,12 +133,15 @@ impl Frontier {
         // such an operation can be moved there, or dropped (it may never take effect) when
         // nothing observes it before the next change. Skipping it elsewhere is complete, and it
         // keeps crashed writes from multiplying the configurations.
-        let needed: Vec<M::State> = self
-            .buf
-            .iter()
-            .filter_map(|&op| p.model.needs(p.inputs[op as usize]))
-            .filter(|s| s != state)
-            .collect();
+        // (`needed` is the caller's scratch buffer, so a step allocates nothing.)
+        needed.clear();
+        needed.extend(
+            self.buf
+                .iter()
+                .filter_map(|&op| p.model.needs(p.inputs[op as usize]))
+                .filter(|s| s != state),
+        );
+        let needed = &*needed;
         let useless_info = |op: u32| {
             self.rank[op as usize] >= INFO_RANK
                 && p.model

@@ -25,18 +25,25 @@ struct Entry<S> {
     hash: u64,
     state: S,
     ok: Window,
-    infos: Vec<Window>,
+    /// The first `info` set, and the later ones (most configurations have only one, which
+    /// then costs no allocation).
+    first_info: Window,
+    more_infos: Vec<Window>,
 }
 
 /// A set of configurations (`ok` ops linearized, `info` ops linearized,
-/// model state). Bitset windows live in one arena.
+/// model state). Bitset windows live in one arena, entries in a vector, and the hash table
+/// holds only entry numbers: growing the table then moves 4 bytes per entry, not the entries,
+/// and the vectors grow in place (a big allocation is remapped, not copied), so the memory
+/// peak stays near what the entries need.
 ///
 /// A configuration is *subsumed* by a visited one with the same `ok` set and
 /// state whose `info` set is a subset of its own: every way to finish from
 /// the former also finishes from the latter (unused `info` operations are
 /// optional and available at any later point), so it need not be explored.
 pub(crate) struct Memo<S> {
-    table: HashTable<Entry<S>>,
+    table: HashTable<u32>,
+    entries: Vec<Entry<S>>,
     arena: Vec<u64>,
     configurations: usize,
     /// Heap bytes of the states stored (as the model estimates them).
@@ -47,6 +54,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
     pub(crate) fn new() -> Memo<S> {
         Memo {
             table: HashTable::new(),
+            entries: Vec::new(),
             arena: Vec::new(),
             configurations: 0,
             state_bytes: 0,
@@ -71,35 +79,42 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         let (lo, window) = (ok.lo() as u32, ok.window());
         let Memo {
             table,
+            entries,
             arena,
             configurations,
             state_bytes,
         } = self;
-        let same = |e: &Entry<S>| {
+        let same = |&i: &u32| {
+            let e = &entries[i as usize];
             e.hash == hash && e.ok.lo == lo && e.state == *state && words(arena, e.ok) == window
         };
-        if let Some(entry) = table.find_mut(hash, same) {
+        if let Some(&i) = table.find(hash, same) {
+            let entry = &mut entries[i as usize];
             // Subsumption is only a pruning: look at the most recent sets only, so a
             // configuration with thousands of `info` variants does not make each step slow.
             if entry
-                .infos
+                .more_infos
                 .iter()
                 .rev()
+                .chain(std::iter::once(&entry.first_info))
                 .take(SUBSUMPTION_SCAN)
                 .any(|w| subset(arena, *w, info))
             {
                 return false;
             }
-            entry.infos.push(store(arena, info));
+            entry.more_infos.push(store(arena, info));
         } else {
             *state_bytes += heap(state);
             let entry = Entry {
                 hash,
                 state: state.clone(),
                 ok: store(arena, ok),
-                infos: vec![store(arena, info)],
+                first_info: store(arena, info),
+                more_infos: Vec::new(),
             };
-            table.insert_unique(hash, entry, |e| e.hash);
+            let i = u32::try_from(entries.len()).expect("fewer than 2^32 memo entries");
+            entries.push(entry);
+            table.insert_unique(hash, i, |&j| entries[j as usize].hash);
         }
         *configurations += 1;
         true
@@ -113,7 +128,8 @@ impl<S: Eq + Hash + Clone> Memo<S> {
     /// Approximate heap use in bytes.
     pub(crate) fn bytes(&self) -> usize {
         self.arena.capacity() * 8
-            + self.table.capacity() * (std::mem::size_of::<Entry<S>>() + 1)
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.entries.capacity() * std::mem::size_of::<Entry<S>>()
             + self.configurations * std::mem::size_of::<Window>()
             + self.state_bytes
     }

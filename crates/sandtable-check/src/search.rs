@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::bitset::Bitset;
 use crate::entries::Interval;
-use crate::frontier::{Frontier, Key};
+use crate::frontier::{Frontier, Key, FREE};
 use crate::memo::{zobrist_key, Memo};
 use crate::Model;
 
@@ -99,6 +99,8 @@ pub(crate) struct Search<'p, 'a, M: Model> {
     steps: u64,
     /// Candidates ranked at or below `tried` were already tried at this level.
     tried: Key,
+    /// Scratch for [`Frontier::pick`].
+    needed: Vec<M::State>,
 }
 
 impl<'p, 'a, M: Model> Search<'p, 'a, M> {
@@ -125,6 +127,7 @@ impl<'p, 'a, M: Model> Search<'p, 'a, M> {
             },
             steps: 0,
             tried: (0, 0),
+            needed: Vec::new(),
         }
     }
 
@@ -145,16 +148,22 @@ impl<'p, 'a, M: Model> Search<'p, 'a, M> {
             if out_of_budget(self.steps, &limits, &self.memo) {
                 return Some(self.outcome(Found::Unknown, Vec::new()));
             }
-            if let Some((op, key)) = self.remaining.pick(problem, &self.state, self.tried) {
+            if let Some((op, key)) =
+                self.remaining
+                    .pick(problem, &self.state, self.tried, &mut self.needed)
+            {
                 let i = op as usize;
                 if let Some(next) = problem.model.step(&self.state, problem.inputs[i]) {
                     let (set, bit) = self.slot[i];
                     self.bits[set].insert(bit);
                     let heap = |s: &M::State| problem.model.heap_bytes(s);
                     let h = self.hash ^ self.zob[i];
-                    if self
-                        .memo
-                        .insert(&self.bits[0], &self.bits[1], h, &next, heap)
+                    // A read-only placement is forced (nothing else is tried at its level)
+                    // and leaves the state as it was: not worth remembering.
+                    if key == FREE
+                        || self
+                            .memo
+                            .insert(&self.bits[0], &self.bits[1], h, &next, heap)
                     {
                         self.hash = h;
                         let prev = std::mem::replace(&mut self.state, next);
