@@ -87,9 +87,17 @@ fn clock_seed(seed: u64, index: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The run's whole schedule over `nodes` for `duration`, from `seed` alone, in time order.
-pub fn schedule(seed: u64, nodes: &[String], duration: Duration, clocks: ClockFaults) -> Schedule {
-    let mut events = environment().generate(seed, nodes, duration).events;
+/// The run's whole schedule over `nodes` for `duration`, from `seed` alone, in time order:
+/// the `environment`'s faults (if any), each node's clock faults, and a final heal.
+pub fn schedule(
+    seed: u64,
+    nodes: &[String],
+    duration: Duration,
+    environment: Option<Nemesis>,
+    clocks: ClockFaults,
+) -> Schedule {
+    let environment = environment.unwrap_or_else(|| Nemesis::new().final_heal(Duration::ZERO));
+    let mut events = environment.generate(seed, nodes, duration).events;
     if let Some(clock) = clocks.nemesis() {
         for (i, name) in nodes.iter().enumerate() {
             let own = clock.generate(clock_seed(seed, i), std::slice::from_ref(name), duration);
@@ -122,9 +130,33 @@ mod tests {
     #[test]
     fn the_schedule_is_a_function_of_the_seed() {
         let clocks = ClockFaults::drift(0.1).with_steps(Duration::from_millis(5));
-        let a = schedule(7, &names(), Duration::from_secs(10), clocks);
-        assert_eq!(a, schedule(7, &names(), Duration::from_secs(10), clocks));
-        assert_ne!(a, schedule(8, &names(), Duration::from_secs(10), clocks));
+        let a = schedule(
+            7,
+            &names(),
+            Duration::from_secs(10),
+            Some(environment()),
+            clocks,
+        );
+        assert_eq!(
+            a,
+            schedule(
+                7,
+                &names(),
+                Duration::from_secs(10),
+                Some(environment()),
+                clocks
+            )
+        );
+        assert_ne!(
+            a,
+            schedule(
+                8,
+                &names(),
+                Duration::from_secs(10),
+                Some(environment()),
+                clocks
+            )
+        );
         assert!(a.events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns));
     }
 
@@ -134,6 +166,7 @@ mod tests {
             3,
             &names(),
             Duration::from_secs(10),
+            None,
             ClockFaults::drift(0.1),
         );
         for name in names() {
@@ -161,6 +194,7 @@ mod tests {
             3,
             &names(),
             Duration::from_secs(10),
+            None,
             ClockFaults::extreme_drift(0.1),
         );
         let drifts: Vec<f64> = s
@@ -181,6 +215,7 @@ mod tests {
             3,
             &names(),
             Duration::from_secs(10),
+            Some(environment()),
             ClockFaults::drift(0.0),
         );
         assert!(s

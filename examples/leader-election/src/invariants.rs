@@ -95,6 +95,19 @@ impl LeaderChecker {
         self.0.borrow().violation.clone()
     }
 
+    /// The node leading most recently elected, if its leadership is still open (it has not
+    /// stepped down; it may have crashed).
+    pub fn leader(&self) -> Option<NodeIdx> {
+        let state = self.0.borrow();
+        state
+            .current
+            .iter()
+            .flatten()
+            .filter(|(_, open)| *open)
+            .max_by_key(|(l, _)| l.from)
+            .map(|(l, _)| l.node)
+    }
+
     /// Elections seen.
     pub fn elections(&self) -> u64 {
         self.0.borrow().elections

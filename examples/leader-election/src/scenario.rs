@@ -35,6 +35,9 @@ pub struct Scenario {
     /// Whether "at most one leader" is checked at every step (off: only the history's
     /// linearizability stands between a split brain and a pass).
     pub leader_invariant: bool,
+    /// Whether the environment's nemesis (partitions, crashes, pauses) runs; off, a test adds
+    /// faults of its own between [`Scenario::start`] and [`Run::finish`].
+    pub environment: bool,
 }
 
 impl Default for Scenario {
@@ -50,8 +53,15 @@ impl Default for Scenario {
             settings,
             clocks,
             leader_invariant: true,
+            environment: true,
         }
     }
+}
+
+/// A run set up on a simulation and not yet run: the place to add faults of one's own.
+pub struct Run {
+    checker: LeaderChecker,
+    history: Recorder,
 }
 
 /// What a passing run did.
@@ -123,6 +133,12 @@ impl Scenario {
         self
     }
 
+    /// This scenario without the environment's faults (the clocks still misbehave).
+    pub fn without_environment_faults(mut self) -> Self {
+        self.environment = false;
+        self
+    }
+
     /// Node names `n0, n1, ...`.
     pub fn node_names(&self) -> Vec<String> {
         (0..self.nodes).map(|i| format!("n{i}")).collect()
@@ -131,6 +147,11 @@ impl Scenario {
     /// Builds the run on `sim`, runs it, and checks it: `Err` on a violated invariant (at the
     /// step that broke it), a stalled cluster, or a non-linearizable history.
     pub fn run(&self, sim: &Sim) -> Result<RunReport, BoxError> {
+        self.start(sim)?.finish(sim)
+    }
+
+    /// Sets the run up on `sim` — nodes, clients, faults, invariants — without running it.
+    pub fn start(&self, sim: &Sim) -> Result<Run, BoxError> {
         let names = self.node_names();
         let checker = LeaderChecker::new(&names);
         let properties: &[&'static str] = if self.leader_invariant {
@@ -175,17 +196,38 @@ impl Scenario {
         }
         let schedule = match &sim.config().replay_schedule {
             Some(saved) => saved.clone(),
-            None => faults::schedule(sim.seed(), &names, self.faults_for, self.clocks),
+            None => {
+                let environment = self.environment.then(faults::environment);
+                faults::schedule(
+                    sim.seed(),
+                    &names,
+                    self.faults_for,
+                    environment,
+                    self.clocks,
+                )
+            }
         };
         sim.apply_schedule(&schedule)?;
         sim.require_progress(&progress, self.faults_for, self.liveness_within);
+        Ok(Run { checker, history })
+    }
+}
+
+impl Run {
+    /// The leadership checker (it knows who leads).
+    pub fn checker(&self) -> &LeaderChecker {
+        &self.checker
+    }
+
+    /// Runs the simulation until the clients are done, then checks the history.
+    pub fn finish(self, sim: &Sim) -> Result<RunReport, BoxError> {
         sim.run()?;
-        let h = history.history();
+        let h = self.history.history();
         lin::linearizable(&h, &models::Register)?;
         Ok(RunReport {
             operations: h.len(),
-            elections: checker.elections(),
-            events: checker.events(),
+            elections: self.checker.elections(),
+            events: self.checker.events(),
         })
     }
 }

@@ -3,4 +3,5 @@
 
 mod beyond_bound;
 mod determinism;
+mod restarts;
 mod within_bound;
