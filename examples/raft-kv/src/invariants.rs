@@ -85,6 +85,9 @@ struct State {
     by_index_term: BTreeMap<(u64, u64), (u64, NodeIdx)>,
     /// The cluster's committed prefix, index 0 a root.
     committed: Vec<Link>,
+    /// Per committed index: the term of the node that first committed it (the term in which
+    /// it was committed, as Leader Completeness counts).
+    commit_terms: Vec<u64>,
     violation: Option<(&'static str, String)>,
     events: u64,
 }
@@ -105,6 +108,7 @@ impl ClusterChecker {
             durable: vec![0; n],
             commits: vec![0; n],
             committed: vec![ROOT],
+            commit_terms: vec![0],
             ..State::default()
         })))
     }
@@ -228,7 +232,14 @@ impl State {
             }
         }
         self.leaders.insert(term, node);
-        let c = self.committed.len() - 1;
+        // The highest entry committed in an earlier term (a leader elected late, say after a
+        // pause, may lack entries committed since in later terms: that is allowed).
+        let Some(c) = (0..self.committed.len())
+            .rev()
+            .find(|&i| self.commit_terms[i] < term)
+        else {
+            return;
+        };
         let mirror = &self.mirrors[node];
         if mirror.get(c).map(|l| l.chain) != Some(self.committed[c].chain) {
             let has = match mirror.get(c) {
@@ -349,6 +360,7 @@ impl State {
         while self.committed.len() <= i {
             let next = self.mirrors[node][self.committed.len()];
             self.committed.push(next);
+            self.commit_terms.push(self.terms[node]);
         }
         let mine = self.mirrors[node][i];
         if self.committed[i].chain != mine.chain {

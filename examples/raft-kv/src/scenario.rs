@@ -125,6 +125,7 @@ impl Scenario {
             .clock_drift(0.05)
             .interval(Duration::from_millis(200), Duration::from_secs(2))
             .fault_duration(Duration::from_millis(300), Duration::from_secs(4))
+            .concurrency(2)
             .final_heal(Duration::ZERO)
     }
 

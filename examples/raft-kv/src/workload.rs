@@ -15,8 +15,13 @@ use crate::message::{Op, OpResult};
 pub const KEYS: u64 = 3;
 /// Values are drawn from `0..VALUES` (few, so cas operations sometimes succeed).
 pub const VALUES: i64 = 5;
-/// A client waits this long (uniform, in ms) between operations.
-pub const THINK_MS: std::ops::Range<u64> = 10..100;
+/// In a busy phase a client waits this long (uniform, in ms) between operations.
+pub const BUSY_THINK_MS: std::ops::Range<u64> = 10..100;
+/// In a quiet phase, this long. Quiet phases matter: a cluster that always has fresh client
+/// entries hides bugs that need a leader with nothing of its own term (the paper's Figure 8).
+pub const QUIET_THINK_MS: std::ops::Range<u64> = 300..2_000;
+/// Phases (busy or quiet, 60% busy) last this long (uniform, in ms).
+pub const PHASE_MS: std::ops::Range<u64> = 1_000..5_000;
 /// How long a client retries one operation before recording it as `info`.
 pub const GIVE_UP: Duration = Duration::from_secs(1);
 
@@ -83,8 +88,15 @@ impl ClientLoop {
         let mut process = self.index;
         let reads_percent = READ_MIXES[sandtable::rand::random_range(0..READ_MIXES.len())];
         let elapsed = || Handle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
+        let (mut busy, mut phase_end) = (true, Duration::ZERO);
         while elapsed() < self.until {
-            let pause = sandtable::rand::random_range(THINK_MS);
+            if elapsed() >= phase_end {
+                busy = sandtable::rand::random_bool(0.6);
+                phase_end =
+                    elapsed() + Duration::from_millis(sandtable::rand::random_range(PHASE_MS));
+            }
+            let think = if busy { BUSY_THINK_MS } else { QUIET_THINK_MS };
+            let pause = sandtable::rand::random_range(think);
             sandtable::time::sleep(Duration::from_millis(pause)).await;
             let op = random_op(reads_percent);
             let (f, key, value) = describe(&op);

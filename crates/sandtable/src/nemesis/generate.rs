@@ -51,6 +51,7 @@ pub struct Nemesis {
     fault_duration: (Duration, Duration),
     quiet_start: Duration,
     final_heal: Option<Duration>,
+    concurrency: usize,
     pub(crate) hooks: Vec<(String, TargetHook)>,
 }
 
@@ -62,6 +63,7 @@ impl Default for Nemesis {
             fault_duration: (Duration::from_millis(500), Duration::from_secs(5)),
             quiet_start: Duration::from_secs(1),
             final_heal: None,
+            concurrency: 1,
             hooks: Vec::new(),
         }
     }
@@ -184,6 +186,16 @@ impl Nemesis {
         self
     }
 
+    /// Up to `streams` faults at once: that many independent fault sequences, each with its
+    /// own random stream, merged in time order (the first is the one-stream schedule, so
+    /// raising this adds faults without changing the others). Bugs that need two failures to
+    /// overlap — a leader lost while another node is down — need more than one. Panics on 0.
+    pub fn concurrency(mut self, streams: usize) -> Self {
+        assert!(streams > 0, "nemesis concurrency must be at least 1");
+        self.concurrency = streams;
+        self
+    }
+
     /// End with every fault removed and `settle` of calm, so recovery can be asserted.
     pub fn final_heal(mut self, settle: Duration) -> Self {
         self.final_heal = Some(settle);
@@ -192,26 +204,45 @@ impl Nemesis {
 
     /// The schedule for a run of `duration` over `nodes`, from `seed` alone.
     pub fn generate(&self, seed: u64, nodes: &[String], duration: Duration) -> Schedule {
-        let mut rng = crate::rand::stream(seed, "nemesis", "");
         let mut schedule = Schedule::default();
         let end = duration.saturating_sub(self.final_heal.unwrap_or_default());
-        let mut t = self.quiet_start;
-        if !self.kinds.is_empty() && !nodes.is_empty() {
-            loop {
-                t += between(&mut rng, self.interval);
-                let length = between(&mut rng, self.fault_duration);
-                if t + length >= end {
-                    break;
-                }
-                let kind = self.kinds[rng.random_range(0..self.kinds.len())];
-                self.emit(&mut rng, kind, nodes, t, t + length, &mut schedule);
-                t += length;
-            }
+        for stream in 0..self.concurrency {
+            let name = if stream == 0 {
+                String::new()
+            } else {
+                stream.to_string()
+            };
+            let mut rng = crate::rand::stream(seed, "nemesis", &name);
+            self.generate_stream(&mut rng, nodes, end, &mut schedule);
         }
         if self.final_heal.is_some() {
             schedule.push(end, Fault::RecoverAll);
         }
         schedule
+    }
+
+    /// One sequence of faults, each followed by its recovery before the next starts.
+    fn generate_stream(
+        &self,
+        rng: &mut ChaCha8Rng,
+        nodes: &[String],
+        end: Duration,
+        schedule: &mut Schedule,
+    ) {
+        if self.kinds.is_empty() || nodes.is_empty() {
+            return;
+        }
+        let mut t = self.quiet_start;
+        loop {
+            t += between(rng, self.interval);
+            let length = between(rng, self.fault_duration);
+            if t + length >= end {
+                break;
+            }
+            let kind = self.kinds[rng.random_range(0..self.kinds.len())];
+            self.emit(rng, kind, nodes, t, t + length, schedule);
+            t += length;
+        }
     }
 
     fn emit(
