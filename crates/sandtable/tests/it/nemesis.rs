@@ -203,3 +203,43 @@ fn a_schedule_naming_an_unknown_node_is_rejected_clearly() {
     );
     assert!(Schedule::from_json("{\"events\": 3}").is_err());
 }
+
+#[test]
+fn concurrent_streams_overlap_faults_and_keep_the_first_stream() {
+    let base = Nemesis::new()
+        .crashes()
+        .interval(Duration::from_millis(200), Duration::from_secs(1))
+        .fault_duration(Duration::from_millis(500), Duration::from_secs(2));
+    let one = base.clone().generate(4, &names(), Duration::from_secs(60));
+    let two = base
+        .clone()
+        .concurrency(2)
+        .generate(4, &names(), Duration::from_secs(60));
+    assert!(two.len() > one.len() + 10, "{} vs {}", two.len(), one.len());
+    // The one-stream schedule is a sub-sequence of the two-stream one.
+    let mut rest = two.events.iter();
+    for e in &one.events {
+        assert!(rest.any(|f| f == e), "{e:?} missing from the two-stream schedule");
+    }
+    // Somewhere two nodes are down at once (never with one stream).
+    let max_down = |s: &Schedule| {
+        let mut down = std::collections::BTreeSet::new();
+        let mut max = 0;
+        for e in &s.events {
+            match &e.fault {
+                sandtable::nemesis::Fault::Crash { node } => {
+                    down.insert(node.clone());
+                }
+                sandtable::nemesis::Fault::Restart { node } => {
+                    down.remove(node);
+                }
+                _ => {}
+            }
+            max = max.max(down.len());
+        }
+        max
+    };
+    assert_eq!(max_down(&one), 1);
+    assert_eq!(max_down(&two), 2);
+    assert!(two.events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "time order");
+}

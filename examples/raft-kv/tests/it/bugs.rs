@@ -51,30 +51,30 @@ fn term_not_persisted() {
 
 #[test]
 fn stale_local_reads() {
-    found_within(Bug::StaleLocalReads, 100, "checker");
+    found_within(Bug::StaleLocalReads, 30, "checker");
 }
 
 #[test]
 fn no_dedup() {
-    found_within(Bug::NoDedup, 50, "checker");
+    found_within(Bug::NoDedup, 20, "checker");
 }
 
 #[test]
 fn no_truncate_on_conflict() {
-    found_within(Bug::NoTruncateOnConflict, 10, LOG_MATCHING);
+    found_within(Bug::NoTruncateOnConflict, 15, LOG_MATCHING);
 }
 
 #[test]
 fn accept_stale_term() {
-    found_within(Bug::AcceptStaleTerm, 20, COMMIT_BOUNDS);
+    found_within(Bug::AcceptStaleTerm, 25, COMMIT_BOUNDS);
 }
 
 #[test]
 fn fixed_election_timeout() {
-    found_within(Bug::FixedElectionTimeout, 20, "liveness");
+    found_within(Bug::FixedElectionTimeout, 25, "liveness");
 }
 
 #[test]
 fn commit_beyond_match() {
-    found_within(Bug::CommitBeyondMatch, 100, STATE_MACHINE_SAFETY);
+    found_within(Bug::CommitBeyondMatch, 130, STATE_MACHINE_SAFETY);
 }
