@@ -6,7 +6,7 @@ use std::io::Read;
 use std::str::FromStr;
 
 use crate::edn_history::edn_events;
-use crate::history::jsonl_events;
+use crate::history::jsonl_events_str;
 use crate::jepsen_log::{jepsen_log_events, op_fields};
 use crate::{Event, EventType, History, ParseError, ParseErrorKind, TimeOrder, Value};
 
@@ -306,7 +306,7 @@ fn events_of(text: &str, options: &ParseOptions) -> Result<Vec<Event>, ParseErro
         Format::Edn => edn_events(text, independent)?,
         Format::JepsenLog => jepsen_log_events(text, independent)?,
         Format::Jsonl | Format::Auto => {
-            let mut events = jsonl_events(text.as_bytes())?;
+            let mut events = jsonl_events_str(text)?;
             if independent {
                 split_events(&mut events)?;
             }

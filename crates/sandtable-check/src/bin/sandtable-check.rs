@@ -61,8 +61,9 @@ struct Cli {
     /// Search-step budget per key (deterministic) [default: 200000000].
     #[arg(long)]
     budget_steps: Option<u64>,
-    /// Memory budget of the searches in MiB, shared by the worker threads; a key whose search
-    /// would pass its share is undecided [default: 2048].
+    /// Memory budget of the searches in MiB, shared by the searches alive at once (at least
+    /// one share per thread); a key whose search would pass its share is undecided
+    /// [default: 2048].
     #[arg(long, value_name = "MIB")]
     budget_memory_mb: Option<usize>,
     /// Decide every key, even after one is found not linearizable.
