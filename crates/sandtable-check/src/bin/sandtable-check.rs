@@ -66,7 +66,8 @@ struct Cli {
     /// [default: 2048].
     #[arg(long, value_name = "MIB")]
     budget_memory_mb: Option<usize>,
-    /// Decide every key, even after one is found not linearizable.
+    /// Decide every key, even after one is found not linearizable, and print each key's
+    /// verdict (with --json, in "partitions").
     #[arg(long)]
     all_keys: bool,
     /// Worker threads for checking keys in parallel [default: cores].
@@ -253,8 +254,33 @@ fn report<W: Write>(cli: &Cli, file: &str, outcome: &Outcome, out: &mut Out<W>) 
         }
     }
     if cli.json {
-        out.emit(&format!("{}\n", json(cli, file, outcome)));
+        let mut value = json(cli, file, outcome);
+        if let (true, Outcome::Checked(r)) = (cli.all_keys, outcome) {
+            value["partitions"] = r
+                .partitions
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "key": p.key.as_ref().map(ToString::to_string),
+                        "ops": p.ops,
+                        "verdict": p.verdict.map(Verdict::as_str),
+                        "steps": p.steps,
+                    })
+                })
+                .collect();
+        }
+        out.emit(&format!("{value}\n"));
         return;
+    }
+    if let (true, Outcome::Checked(r)) = (cli.all_keys, outcome) {
+        for p in &r.partitions {
+            let key = p
+                .key
+                .as_ref()
+                .map_or("(no key)".to_string(), ToString::to_string);
+            let verdict = p.verdict.map_or("not decided", Verdict::as_str);
+            out.emit(&format!("{file}: key {key}: {verdict} ({} ops)\n", p.ops));
+        }
     }
     match outcome {
         Outcome::BadInput(e) => warn(&format!("{file}: bad input: {e}")),

@@ -212,3 +212,22 @@ fn the_memory_budget_is_a_flag() {
     assert!(help.contains("--all-keys"), "{help}");
     assert!(help.contains("4  checker bug"), "{help}");
 }
+
+#[test]
+fn all_keys_prints_every_keys_verdict() {
+    let text = format!("{GOOD}{}", BAD.replace("\"x\"", "\"y\""));
+    let path = file("two-keys.jsonl", &text);
+    let p = path.to_str().unwrap();
+    let o = run(&["--model", "cas-register", "--all-keys", p]);
+    assert_eq!(code(&o), 1);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("key x: linearizable (2 ops)"), "{out}");
+    assert!(out.contains("key y: not-linearizable (2 ops)"), "{out}");
+    let o = run(&["--model", "cas-register", "--all-keys", "--json", p]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(r#""partitions":[{"key":"x","ops":2,"steps":"#),
+        "{out}"
+    );
+    assert!(out.contains(r#""verdict":"not-linearizable"}]"#), "{out}");
+}
