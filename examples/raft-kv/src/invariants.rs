@@ -3,9 +3,10 @@
 //! Every node's [`Probe`] reports its changes here; the checker keeps a mirror of each node's
 //! log as a chain of hashes (an entry's hash covers the whole prefix before it, so comparing
 //! one hash compares two prefixes), and the committed prefix of the cluster. A violation is
-//! recorded at the event that causes it, and each property is registered with
-//! [`Handle::invariant`], so the run stops right after the step that broke it, naming the
-//! property, the node, the virtual time and the seed.
+//! detected at the event that causes it and reported with [`Handle::violation`], so the run
+//! stops right after the step that broke it, naming the property, the node, the virtual time
+//! and the seed. (Checks that look at state rather than events register with
+//! [`Handle::invariant`] instead; the liveness check after the heal does.)
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -92,8 +93,8 @@ struct State {
     events: u64,
 }
 
-/// The cluster-wide checker: give each node [`ClusterChecker::probe`], then
-/// [`ClusterChecker::install`] it on the simulation.
+/// The cluster-wide checker: give each node [`ClusterChecker::probe`]; violations stop the
+/// simulation the probe runs in.
 #[derive(Clone)]
 pub struct ClusterChecker(Rc<RefCell<State>>);
 
@@ -117,17 +118,6 @@ impl ClusterChecker {
     pub fn probe(&self) -> Probe {
         let state = self.0.clone();
         Probe::new(move |node, event| state.borrow_mut().observe(node, event))
-    }
-
-    /// Registers every property as an invariant of the simulation.
-    pub fn install(&self, handle: &Handle) {
-        for property in PROPERTIES {
-            let state = self.0.clone();
-            handle.invariant(property, move || match &state.borrow().violation {
-                Some((p, message)) if *p == property => Err(message.clone()),
-                _ => Ok(()),
-            });
-        }
     }
 
     /// The first violation seen, if any: (property, what happened).
@@ -155,6 +145,10 @@ impl ClusterChecker {
 impl State {
     fn fail(&mut self, property: &'static str, message: String) {
         if self.violation.is_none() {
+            // In a simulation, the run stops right after this step with the violation.
+            if let Some(handle) = Handle::try_current() {
+                handle.violation(property, message.clone());
+            }
             self.violation = Some((property, message));
         }
     }

@@ -2,6 +2,7 @@
 //! Ordinary async code against `sandtable::{net, time, disk, rand}` — no simulator types.
 
 use std::io;
+use std::net::SocketAddr;
 
 use futures::FutureExt;
 use sandtable::net::Endpoint;
@@ -35,6 +36,12 @@ pub struct NodeConfig {
 /// An I/O error it cannot get past (the disk refuses to open its files) ends the node.
 pub async fn run(config: NodeConfig) -> io::Result<()> {
     let ep = Endpoint::<Msg>::bind(("0.0.0.0", config.port)).await?;
+    // Names resolve once, at start (a name missing from the network is an error here).
+    let peers = config
+        .nodes
+        .iter()
+        .map(|name| Ok(SocketAddr::new(sandtable::net::lookup(name)?, config.port)))
+        .collect::<io::Result<Vec<SocketAddr>>>()?;
     let (mut storage, recovered) = Storage::open(config.settings.bug).await?;
     let start = Instant::now();
     let seed: u64 = sandtable::rand::random();
@@ -78,7 +85,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
             );
             continue;
         }
-        send_all(&ep, &config, ready).await;
+        send_all(&ep, &peers, ready).await;
     }
 }
 
@@ -105,10 +112,10 @@ async fn persist(
     Ok(())
 }
 
-async fn send_all(ep: &Endpoint<Msg>, config: &NodeConfig, ready: Ready) {
+async fn send_all(ep: &Endpoint<Msg>, peers: &[SocketAddr], ready: Ready) {
     for (dest, msg) in ready.messages {
         let sent = match dest {
-            Dest::Peer(p) => ep.send((config.nodes[p].as_str(), config.port), &msg).await,
+            Dest::Peer(p) => ep.send(peers[p], &msg).await,
             Dest::Client(addr) => ep.send(addr, &msg).await,
         };
         if let Err(e) = sent {

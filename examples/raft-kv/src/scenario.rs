@@ -139,7 +139,6 @@ impl Scenario {
     pub fn run(&self, sim: &Sim) -> Result<RunReport, BoxError> {
         let names = self.node_names();
         let checker = ClusterChecker::new(&names);
-        checker.install(sim);
         for me in 0..self.nodes {
             let config = NodeConfig {
                 me,
