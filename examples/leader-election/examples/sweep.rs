@@ -32,6 +32,10 @@ fn main() {
                 let (a, b) = value.split_once("..").expect("--seeds A..B");
                 seeds = a.parse().expect("a seed")..b.parse().expect("a seed");
             }
+            "--clients" => {
+                let nodes = scenario.nodes;
+                scenario = scenario.size(nodes, value.parse().expect("a count"));
+            }
             "--bound" => {
                 let settings = scenario.settings.clone();
                 scenario.settings = settings.with_drift_bound(value.parse().expect("a bound"));

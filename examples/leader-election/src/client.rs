@@ -53,6 +53,7 @@ impl Client {
             } else {
                 None
             };
+            tracing::debug!(node = self.leader, ?op, ?answer, "attempt");
             match answer {
                 Some(Ok(result)) => return Some(result),
                 Some(Err(Refusal::NotLeader { hint: Some(h) })) if h != self.leader => {

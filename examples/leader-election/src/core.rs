@@ -3,7 +3,7 @@
 //! carries out the [`Ready`] batch it leaves: persist first, then send.
 //!
 //! A node plays three parts at once: a [`Voter`] (grants leases), a [`Replica`] (holds a copy
-//! of the register), and its role — follower, candidate or [`Leader`].
+//! of the register), and its role — follower, candidate or leader (`leader.rs`).
 
 use std::net::SocketAddr;
 use std::time::Duration;

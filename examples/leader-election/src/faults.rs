@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use sandtable::nemesis::{Fault, Nemesis, Schedule};
+use sandtable::nemesis::{Fault, Nemesis, Schedule, TargetHook};
 
 /// How the nodes' clocks misbehave.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -67,9 +67,15 @@ impl ClockFaults {
     }
 }
 
-/// The environment's nemesis: every partition shape, crashes, pauses; then a final heal.
-pub fn environment() -> Nemesis {
+/// The name of the target hook that finds the current leader (see [`environment`]).
+pub const LEADER: &str = "leader";
+
+/// The environment's nemesis: every partition shape, crashes, pauses, and — Jepsen's hunt for
+/// split brains — cutting off whichever node leads, found by `leader` (register the same hook
+/// on the simulation under [`LEADER`]); then a final heal.
+pub fn environment(leader: TargetHook) -> Nemesis {
     Nemesis::new()
+        .isolate_target(LEADER, move |h| leader(h))
         .partitions()
         .crashes()
         .pauses()
@@ -134,7 +140,7 @@ mod tests {
             7,
             &names(),
             Duration::from_secs(10),
-            Some(environment()),
+            Some(environment(std::rc::Rc::new(|_| Vec::new()))),
             clocks,
         );
         assert_eq!(
@@ -143,7 +149,7 @@ mod tests {
                 7,
                 &names(),
                 Duration::from_secs(10),
-                Some(environment()),
+                Some(environment(std::rc::Rc::new(|_| Vec::new()))),
                 clocks
             )
         );
@@ -153,7 +159,7 @@ mod tests {
                 8,
                 &names(),
                 Duration::from_secs(10),
-                Some(environment()),
+                Some(environment(std::rc::Rc::new(|_| Vec::new()))),
                 clocks
             )
         );
@@ -215,7 +221,7 @@ mod tests {
             3,
             &names(),
             Duration::from_secs(10),
-            Some(environment()),
+            Some(environment(std::rc::Rc::new(|_| Vec::new()))),
             ClockFaults::drift(0.0),
         );
         assert!(s

@@ -59,6 +59,8 @@ pub use settings::Settings;
 
 pub mod storage;
 
+pub mod strike;
+
 pub mod voter;
 pub use voter::Voter;
 

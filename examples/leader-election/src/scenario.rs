@@ -2,16 +2,18 @@
 //! the leadership invariants checked at every step, liveness after the heal, and the history
 //! checked for linearizability. Used by the tests, the sweep and the README.
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use sandtable::lin::{self, models, Recorder};
-use sandtable::{BoxError, Progress, Sim};
+use sandtable::nemesis::TargetHook;
+use sandtable::{BoxError, Handle, Progress, Sim};
 
 use crate::faults::{self, ClockFaults};
 use crate::invariants::{LeaderChecker, AT_MOST_ONE_LEADER, EPOCHS_INCREASE};
 use crate::node::{self, NodeConfig};
 use crate::settings::Settings;
-use crate::workload::ClientLoop;
+use crate::workload::{ClientLoop, READS};
 
 /// The port every node listens on.
 pub const PORT: u16 = 7000;
@@ -190,14 +192,21 @@ impl Scenario {
                 history: history.clone(),
                 until,
                 progress: progress.clone(),
+                reads: if c == 0 { 1.0 } else { READS },
             };
             progress.expect(client.name());
             sim.client(format!("c{c}"), client.run());
         }
+        let (leader, leader_names) = (checker.clone(), names.clone());
+        let hook: TargetHook = Rc::new(move |h: &Handle| {
+            let node = leader.leader().and_then(|i| h.lookup(&leader_names[i]));
+            node.into_iter().collect()
+        });
+        sim.register_target(faults::LEADER, hook.clone());
         let schedule = match &sim.config().replay_schedule {
             Some(saved) => saved.clone(),
             None => {
-                let environment = self.environment.then(faults::environment);
+                let environment = self.environment.then(|| faults::environment(hook));
                 faults::schedule(
                     sim.seed(),
                     &names,

@@ -14,7 +14,9 @@ use crate::message::{Op, OpResult};
 
 /// How long a client tries one operation before recording it as `info`.
 pub const GIVE_UP: Duration = Duration::from_millis(500);
-/// The share of reads among operations (lease reads are what the lease is for).
+/// The share of reads among a read-write client's operations (lease reads are what the lease
+/// is for). The first client only reads, like a dashboard: it stays with whichever node served
+/// it last, so it is the one to notice when an old leader outlives its lease.
 pub const READS: f64 = 0.75;
 /// The longest pause between two operations of one client (drawn uniformly).
 pub const THINK_MAX: Duration = Duration::from_millis(20);
@@ -36,6 +38,8 @@ pub struct ClientLoop {
     pub until: Duration,
     /// Told at every definite answer (for the liveness check).
     pub progress: Progress,
+    /// The share of reads among its operations (1 for a read-only client).
+    pub reads: f64,
 }
 
 fn true_now() -> Duration {
@@ -63,7 +67,7 @@ impl ClientLoop {
         while true_now() < self.until {
             let think = sandtable::rand::random_range(0..THINK_MAX.as_millis() as u64);
             sandtable::time::sleep(Duration::from_millis(think)).await;
-            let (op, f, value) = if sandtable::rand::random_bool(READS) {
+            let (op, f, value) = if sandtable::rand::random_bool(self.reads) {
                 (Op::Read, "read", Value::Null)
             } else {
                 written += 1;

@@ -1,15 +1,13 @@
-//! Beyond the assumption, the sweep finds the split brain — and the tests pin which check
-//! catches it first and within how many seeds, so that a change that hides it (in the
+//! Beyond the assumption, the random sweeps find the split brain — and the tests pin which
+//! check catches it and within how many seeds, so that a change that hides it (in the
 //! protocol, the nemesis or the simulator) fails here instead of passing silently.
 //!
-//! Measured first failing seeds (seeds 0.., five nodes, three clients, 6 s of faults):
-//!
-//! | clocks                                  | caught by                | first failing seed |
-//! |-----------------------------------------|--------------------------|--------------------|
-//! | drift up to ±45% (bound ±10%)           | invariant                | 8                  |
-//! | the same, invariant off                 | linearizability checker  | 8                  |
-//! | drift ±9%, steps up to ±1 s             | invariant                | 8                  |
-//! | the same, invariant off                 | linearizability checker  | 8                  |
+//! In these sweeps the two leaders overlap for a few to a few tens of milliseconds, and the
+//! invariant "at most one leader" catches that at the step it happens. The history alone
+//! rarely shows it (a client must read from the old leader after a write through the new one
+//! was acknowledged, inside the overlap): with the invariant off, the linearizability checker
+//! needs 36–185 seeds per failure under clock steps. `split_brain.rs` builds the long overlap
+//! on purpose and pins what the checker sees there.
 
 use std::time::Duration;
 
@@ -17,8 +15,9 @@ use leader_election::invariants::AT_MOST_ONE_LEADER;
 use leader_election::scenario::Scenario;
 use sandtable::{run_seeds, CheckConfig, Failure};
 
-/// Every sweep here must fail within this many seeds.
-const FOUND_WITHIN: u64 = 40;
+/// Every sweep here must fail within this many seeds (the first failures come at seeds 5
+/// and 0; the gaps between failures measured over 8 failures are at most 25 seeds).
+const FOUND_WITHIN: u64 = 60;
 
 fn first_failure(name: &str, scenario: &Scenario) -> Box<Failure> {
     let config = CheckConfig::new()
@@ -44,41 +43,18 @@ fn assert_two_leaders(failure: &Failure) {
     assert!(failure.message.contains("both led at"), "{failure}");
 }
 
-fn assert_stale_read(failure: &Failure) {
-    assert!(
-        failure
-            .message
-            .starts_with("history: not linearizable (register model"),
-        "expected a stale read, got: {failure}"
-    );
-}
-
 #[test]
 fn drift_beyond_the_bound_elects_two_leaders_at_once() {
     let scenario = Scenario::drift_beyond_bound(0.45);
     assert!(scenario.clocks.drift_max > scenario.settings.drift_bound);
-    let failure = first_failure("leader_election_drift_invariant", &scenario);
+    let failure = first_failure("leader_election_drift_beyond", &scenario);
     assert_two_leaders(&failure);
-}
-
-#[test]
-fn drift_beyond_the_bound_serves_a_stale_lease_read() {
-    let scenario = Scenario::drift_beyond_bound(0.45).without_leader_invariant();
-    let failure = first_failure("leader_election_drift_checker", &scenario);
-    assert_stale_read(&failure);
 }
 
 #[test]
 fn clock_steps_beyond_the_bound_elect_two_leaders_at_once() {
     let scenario = Scenario::steps_beyond_bound(Duration::from_secs(1));
     assert!(scenario.clocks.drift_max < scenario.settings.drift_bound);
-    let failure = first_failure("leader_election_steps_invariant", &scenario);
+    let failure = first_failure("leader_election_steps_beyond", &scenario);
     assert_two_leaders(&failure);
-}
-
-#[test]
-fn clock_steps_beyond_the_bound_serve_a_stale_lease_read() {
-    let scenario = Scenario::steps_beyond_bound(Duration::from_secs(1)).without_leader_invariant();
-    let failure = first_failure("leader_election_steps_checker", &scenario);
-    assert_stale_read(&failure);
 }

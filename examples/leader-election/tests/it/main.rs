@@ -4,4 +4,5 @@
 mod beyond_bound;
 mod determinism;
 mod restarts;
+mod split_brain;
 mod within_bound;
