@@ -219,7 +219,10 @@ fn concurrent_streams_overlap_faults_and_keep_the_first_stream() {
     // The one-stream schedule is a sub-sequence of the two-stream one.
     let mut rest = two.events.iter();
     for e in &one.events {
-        assert!(rest.any(|f| f == e), "{e:?} missing from the two-stream schedule");
+        assert!(
+            rest.any(|f| f == e),
+            "{e:?} missing from the two-stream schedule"
+        );
     }
     // Somewhere two nodes are down at once (never with one stream).
     let max_down = |s: &Schedule| {
@@ -241,5 +244,8 @@ fn concurrent_streams_overlap_faults_and_keep_the_first_stream() {
     };
     assert_eq!(max_down(&one), 1);
     assert_eq!(max_down(&two), 2);
-    assert!(two.events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "time order");
+    assert!(
+        two.events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns),
+        "time order"
+    );
 }
