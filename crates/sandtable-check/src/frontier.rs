@@ -120,8 +120,8 @@ impl Frontier {
             match forced {
                 Some(f) if f == op => (0, rank),
                 Some(f)
-                    if step(op)
-                        .is_some_and(|s| p.model.step(&s, p.inputs[f as usize]).is_some()) =>
+                    if p.model
+                        .enables(state, p.inputs[op as usize], p.inputs[f as usize]) =>
                 {
                     (1, rank)
                 }

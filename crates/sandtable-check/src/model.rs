@@ -109,6 +109,16 @@ pub trait Model: Sync {
         false
     }
 
+    /// Whether `input` can take effect in `state` and `then` right after it: the search asks
+    /// this of every candidate, to try first those after which the operation that must come
+    /// next fits. Override it when that can be answered without building the state in
+    /// between (a string append followed by a read). It must agree with two
+    /// [`step`](Model::step)s, which is the default.
+    fn enables(&self, state: &Self::State, input: &Self::Input, then: &Self::Input) -> bool {
+        self.step(state, input)
+            .is_some_and(|next| self.step(&next, then).is_some())
+    }
+
     /// The state an operation needs to find when it takes effect, if it needs a single one (a
     /// read of `v` needs `v`; a cas from `a` needs `a`). With [`Model::sets`] this enables a
     /// quick, sound pre-check that rejects operations no order can satisfy (a value read that

@@ -64,7 +64,25 @@ impl Model for KvAppend {
             KvAppendOp::Get(v) => (v == state).then(|| state.clone()),
             KvAppendOp::UnknownGet => Some(state.clone()),
             KvAppendOp::Put(v) => Some(v.clone()),
-            KvAppendOp::Append(v) => Some(Arc::from(format!("{state}{v}"))),
+            KvAppendOp::Append(v) => {
+                let mut s = String::with_capacity(state.len() + v.len());
+                s.push_str(state);
+                s.push_str(v);
+                Some(Arc::from(s))
+            }
+        }
+    }
+
+    /// A put or an append followed by a get, answered without building the string.
+    fn enables(&self, state: &Arc<str>, input: &KvAppendOp, then: &KvAppendOp) -> bool {
+        match (input, then) {
+            (KvAppendOp::Append(a), KvAppendOp::Get(v)) => {
+                v.len() == state.len() + a.len() && v.starts_with(&**state) && v.ends_with(&**a)
+            }
+            (KvAppendOp::Put(a), KvAppendOp::Get(v)) => a == v,
+            _ => self
+                .step(state, input)
+                .is_some_and(|next| self.step(&next, then).is_some()),
         }
     }
 
@@ -93,5 +111,40 @@ impl Model for KvAppend {
             KvAppendOp::Get(v) => format!("model value is {state:?}, but the get returned {v:?}"),
             _ => format!("model value is {state:?}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enables_agrees_with_two_steps() {
+        let s = |t: &str| Arc::<str>::from(t);
+        let states = [s(""), s("x 1 y"), s("x 1 yx 2 y")];
+        let ops = [
+            KvAppendOp::Append(s("x 2 y")),
+            KvAppendOp::Append(s("")),
+            KvAppendOp::Put(s("x 2 y")),
+            KvAppendOp::Put(s("x 1 yx 2 y")),
+            KvAppendOp::Get(s("x 1 yx 2 y")),
+            KvAppendOp::Get(s("x 2 y")),
+            KvAppendOp::Get(s("")),
+            KvAppendOp::UnknownGet,
+        ];
+        let model = KvAppend;
+        let mut enabled = 0;
+        for state in &states {
+            for a in &ops {
+                for b in &ops {
+                    let two = model
+                        .step(state, a)
+                        .is_some_and(|next| model.step(&next, b).is_some());
+                    assert_eq!(model.enables(state, a, b), two, "{state:?} {a:?} {b:?}");
+                    enabled += usize::from(two);
+                }
+            }
+        }
+        assert!(enabled > 20, "the cases cover both answers: {enabled}");
     }
 }
