@@ -3,16 +3,19 @@
 //!
 //! ```text
 //! cargo run --release -p leader-election --example sweep -- \
-//!     [--drift MAX] [--extremes] [--steps-ms MAX] [--seeds A..B] [--faults-secs S] [--no-leader-invariant]
+//!     [--drift MAX] [--extremes] [--steps-ms MAX] [--strike-skew D] [--seeds A..B] [--faults-secs S] [--no-leader-invariant]
 //! ```
 //!
 //! `--drift` is the largest clock drift (the protocol assumes 0.1); `--steps-ms` adds clock
-//! steps of up to that many milliseconds.
+//! steps of up to that many milliseconds; `--extremes` makes every drift exactly `±MAX`.
+//! `--strike-skew D` runs the targeted worst case instead of the random faults: from 2 s the
+//! leader is cut off for 1.5 s, its clock slow by `D` and the others' fast by `D`.
 
 use std::time::{Duration, Instant};
 
 use leader_election::faults::ClockFaults;
 use leader_election::scenario::Scenario;
+use leader_election::strike::{strike_the_leader, Strike};
 use sandtable::{run_seeds, CheckConfig};
 
 fn main() {
@@ -21,6 +24,7 @@ fn main() {
     let mut drift = scenario.clocks.drift_max;
     let mut steps = Duration::ZERO;
     let mut extremes = false;
+    let mut strike = None;
     let mut seeds = 0..100u64;
     let mut i = 0;
     while i < args.len() {
@@ -56,6 +60,13 @@ fn main() {
             "--faults-secs" => {
                 scenario = scenario.faults_for(Duration::from_secs(value.parse().expect("seconds")))
             }
+            "--strike-skew" => {
+                // The targeted worst case: no other faults; the leader cut off, slow by D.
+                strike = Some(value.parse::<f64>().expect("a drift such as 0.45"));
+                let quiet = scenario.clone().without_environment_faults();
+                scenario = quiet;
+                drift = 0.0;
+            }
             "--extremes" => {
                 extremes = true;
                 i += 1;
@@ -76,8 +87,13 @@ fn main() {
         ClockFaults::drift(drift)
     };
     let scenario = scenario.clocks(clocks.with_steps(steps));
+    let faults = match strike {
+        Some(d) => format!("leader cut off at 2 s, its clock -{d}, the others' +{d}"),
+        None if extremes => format!("drift exactly ±{drift}, steps ±{steps:?}"),
+        None => format!("drift ±{drift}, steps ±{steps:?}"),
+    };
     let label = format!(
-        "drift ±{drift}, steps ±{steps:?}, leader invariant {}",
+        "{faults}, leader invariant {}",
         if scenario.leader_invariant {
             "on"
         } else {
@@ -90,7 +106,23 @@ fn main() {
         .regressions(false)
         .artifacts(false);
     let start = Instant::now();
-    let outcome = run_seeds(config, |sim| scenario.run(sim).map(|_| ()));
+    let names = scenario.node_names();
+    let outcome = run_seeds(config, |sim| {
+        let run = scenario.start(sim)?;
+        if let Some(d) = strike {
+            let at = Duration::from_secs(2);
+            let skew = Strike::SkewTheClocks(d);
+            strike_the_leader(
+                sim,
+                run.checker(),
+                names.clone(),
+                skew,
+                at,
+                Duration::from_millis(1500),
+            );
+        }
+        run.finish(sim).map(|_| ())
+    });
     let wall = start.elapsed();
     match outcome {
         Ok(summary) => println!(
