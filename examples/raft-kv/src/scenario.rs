@@ -137,6 +137,12 @@ impl Scenario {
     /// Builds the run on `sim`, runs it, and checks it: `Err` on a violated invariant (at the
     /// step that broke it), a stalled cluster, or a non-linearizable history.
     pub fn run(&self, sim: &Sim) -> Result<RunReport, BoxError> {
+        self.simulate(sim)?.check()
+    }
+
+    /// The simulation part of [`Scenario::run`]: `Err` on a violated invariant or a stalled
+    /// cluster; the history is checked by [`Simulated::check`].
+    pub fn simulate(&self, sim: &Sim) -> Result<Simulated, BoxError> {
         let names = self.node_names();
         let checker = ClusterChecker::new(&names);
         for me in 0..self.nodes {
@@ -176,12 +182,25 @@ impl Scenario {
         sim.nemesis(&self.nemesis(&checker), self.faults_for)?;
         sim.require_progress(&progress, self.faults_for, self.liveness_within);
         sim.run()?;
-        let h = history.history();
+        Ok(Simulated { history, checker })
+    }
+}
+
+/// A run whose invariants held, before its history is checked.
+pub struct Simulated {
+    history: Recorder,
+    checker: ClusterChecker,
+}
+
+impl Simulated {
+    /// Checks the history for linearizability (the `kv` model).
+    pub fn check(self) -> Result<RunReport, BoxError> {
+        let h = self.history.history();
         lin::linearizable(&h, &models::Kv)?;
         Ok(RunReport {
             operations: h.len(),
-            committed: checker.committed_index(),
-            events: checker.events(),
+            committed: self.checker.committed_index(),
+            events: self.checker.events(),
         })
     }
 }
