@@ -12,11 +12,14 @@
 //!   epoch, then serves reads from its lease (no round trip) and writes one at a time, each
 //!   acknowledged once a majority stores it.
 //! - [`scenario`]: the simulation test. [`invariants`] checks "at most one leader" in true
-//!   virtual time at every step; the clients' history is checked for linearizability.
+//!   virtual time at every step; the clients' history is checked for linearizability; the
+//!   faults are random ([`faults`]: the environment's, and every clock's) or aimed at the
+//!   leader ([`strike`]).
 //!
 //! Where to start reading: [`voter`] and [`lease`] (the two halves of the lease), `leader.rs`
 //! (the register), [`core`] (the node's state machine), [`node`] (the I/O shell),
-//! [`invariants`] and [`scenario`] (the test).
+//! [`invariants`] and [`scenario`] (the test). The README has the protocol's argument and the
+//! measured results, both within the drift bound and beyond it.
 //!
 //! ```
 //! use leader_election::scenario::Scenario;
