@@ -78,4 +78,10 @@ pub use checker::{check, linearizable, try_check, CheckError};
 mod html;
 pub use html::html_report;
 
+mod convergence;
+pub use convergence::{
+    check_counter, check_register, check_set, replicas_agree, ConvergenceError, CounterBounds,
+    CounterHistory, Outcome, RegisterWrite, SetAdd, SetHistory, SetRemove, SetSummary,
+};
+
 pub mod gen;

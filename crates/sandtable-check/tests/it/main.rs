@@ -4,6 +4,7 @@ mod brute;
 mod cases;
 mod cli;
 mod contradictions;
+mod convergence;
 mod explain;
 mod formats;
 mod formats_cli;
