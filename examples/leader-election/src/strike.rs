@@ -17,6 +17,10 @@ pub enum Strike {
     /// Cut the leader off from the other nodes, and make its clock slow by `d` and theirs fast
     /// by `d`: the worst case for a lease, at drift `d`.
     SkewTheClocks(f64),
+    /// Cut the leader off from the other nodes and step their clocks by this many
+    /// nanoseconds: forward moves their monotonic clocks (their holds end early), backward
+    /// only their wall clocks, which the protocol never reads.
+    StepTheOthers(i64),
 }
 
 /// From `at` on, as soon as a node leads, strikes it (retrying every 10 ms until one does);
@@ -63,6 +67,7 @@ fn attempt(
             h.set_clock_drift(leader, -d);
             others.iter().for_each(|&n| h.set_clock_drift(n, d));
         }
+        Strike::StepTheOthers(delta_ns) => others.iter().for_each(|&n| h.step_clock(n, delta_ns)),
     }
     struck.set(true);
     h.schedule(lasting, move |h| {

@@ -4,6 +4,9 @@
 //! before the old one's lease ends by its slow clock, and the old leader goes on serving lease
 //! reads to the client that stayed with it: the invariant sees two leaders at the first seed,
 //! and with the invariant off the checker sees the stale read.
+//!
+//! Clock steps the same way: stepping the other nodes' clocks back changes nothing (only their
+//! wall clocks move), stepping them forward by a second ends their holds at once.
 
 use std::time::Duration;
 
@@ -12,7 +15,12 @@ use leader_election::scenario::Scenario;
 use leader_election::strike::{strike_the_leader, Strike};
 use sandtable::{run_seeds, CheckConfig, Failure, Summary};
 
-fn sweep(name: &str, scenario: &Scenario, d: f64, seeds: u64) -> Result<Summary, Box<Failure>> {
+fn sweep(
+    name: &str,
+    scenario: &Scenario,
+    strike: Strike,
+    seeds: u64,
+) -> Result<Summary, Box<Failure>> {
     let config = CheckConfig::new()
         .seeds(0..seeds)
         .name(name)
@@ -24,7 +32,7 @@ fn sweep(name: &str, scenario: &Scenario, d: f64, seeds: u64) -> Result<Summary,
             sim,
             run.checker(),
             scenario.node_names(),
-            Strike::SkewTheClocks(d),
+            strike,
             Duration::from_secs(2),
             Duration::from_millis(1500),
         );
@@ -44,15 +52,25 @@ fn quiet() -> Scenario {
 fn at_the_bound_a_slow_leader_cut_off_from_fast_voters_is_the_only_leader() {
     let scenario = quiet();
     let d = scenario.settings.drift_bound;
-    let summary =
-        sweep("leader_election_split_at_bound", &scenario, d, 30).unwrap_or_else(|f| panic!("{f}"));
+    let summary = sweep(
+        "leader_election_split_at_bound",
+        &scenario,
+        Strike::SkewTheClocks(d),
+        30,
+    )
+    .unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(summary.seeds_run, 30);
 }
 
 #[test]
 fn beyond_the_bound_the_invariant_sees_two_leaders_at_once() {
-    let failure = sweep("leader_election_split_invariant", &quiet(), 0.45, 5)
-        .expect_err("two leaders within 5 seeds");
+    let failure = sweep(
+        "leader_election_split_invariant",
+        &quiet(),
+        Strike::SkewTheClocks(0.45),
+        5,
+    )
+    .expect_err("two leaders within 5 seeds");
     let expected = format!("invariant `{AT_MOST_ONE_LEADER}` violated");
     assert!(failure.message.contains(&expected), "{failure}");
 }
@@ -60,12 +78,36 @@ fn beyond_the_bound_the_invariant_sees_two_leaders_at_once() {
 #[test]
 fn beyond_the_bound_the_checker_sees_a_stale_lease_read() {
     let scenario = quiet().without_leader_invariant();
-    let failure = sweep("leader_election_split_checker", &scenario, 0.45, 10)
-        .expect_err("a stale read within 10 seeds");
+    let failure = sweep(
+        "leader_election_split_checker",
+        &scenario,
+        Strike::SkewTheClocks(0.45),
+        10,
+    )
+    .expect_err("a stale read within 10 seeds");
     assert!(
         failure
             .message
             .starts_with("history: not linearizable (register model"),
         "{failure}"
     );
+}
+
+const SECOND_NS: i64 = 1_000_000_000;
+
+#[test]
+fn stepping_the_voters_wall_clocks_back_changes_nothing() {
+    let strike = Strike::StepTheOthers(-10 * SECOND_NS);
+    let summary =
+        sweep("leader_election_step_back", &quiet(), strike, 20).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(summary.seeds_run, 20);
+}
+
+#[test]
+fn stepping_the_voters_clocks_forward_elects_two_leaders() {
+    let strike = Strike::StepTheOthers(SECOND_NS);
+    let failure = sweep("leader_election_step_forward", &quiet(), strike, 5)
+        .expect_err("two leaders within 5 seeds");
+    let expected = format!("invariant `{AT_MOST_ONE_LEADER}` violated");
+    assert!(failure.message.contains(&expected), "{failure}");
 }
