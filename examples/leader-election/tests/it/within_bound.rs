@@ -44,12 +44,13 @@ fn drift_below_the_bound_never_elects_two_leaders_and_reads_stay_linearizable() 
 }
 
 /// At the bound itself, with every drift at `±δ`, the margin in true time between a slow
-/// leader's lease and a fast voter's hold is exactly zero — and never negative. This is the
-/// sweep that notices a lease cut too fine: without the `(1 − δ)` on the leader's side it fails
-/// at seed 105, without the `(1 + δ)` on the voter's side at seed 49.
+/// leader's lease and a fast voter's hold is exactly zero — and never negative. A lease cut too
+/// fine fails here: without the `(1 − δ)` on the leader's side at seed 34, without the
+/// `(1 + δ)` on the voter's side at seed 4 (and `split_brain.rs`, which builds the worst case
+/// on purpose, fails both at seed 0).
 #[test]
 fn drift_at_the_bound_in_the_worst_case_still_passes() {
     let scenario = Scenario::worst_case_at_bound();
-    let (elections, _) = sweep("leader_election_at_bound", &scenario, 0..150);
-    assert!(elections >= 2 * 150, "only {elections} elections");
+    let (elections, _) = sweep("leader_election_at_bound", &scenario, 0..100);
+    assert!(elections >= 2 * 100, "only {elections} elections");
 }
