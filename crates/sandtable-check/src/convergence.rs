@@ -28,7 +28,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{self, Debug};
+use std::fmt::Debug;
 
 /// What a client learned of one operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -467,6 +467,8 @@ pub fn check_register<V: PartialEq + Debug>(
         from: format!("written by {}", w.description),
         lost: l.description.clone(),
         lost_invoked_ns: l.invoked_ns,
-        acknowledged_ns: w.acknowledged_ns.expect("superseded writes were acknowledged"),
+        acknowledged_ns: w
+            .acknowledged_ns
+            .expect("superseded writes were acknowledged"),
     })
 }
