@@ -168,7 +168,11 @@ impl State {
                 entry,
                 kept_suffix,
             } => self.appended(node, index, entry, kept_suffix),
-            Event::SnapshotInstalled { index, term } => self.snapshot(node, index, term),
+            Event::SnapshotInstalled {
+                index,
+                term,
+                kept_suffix,
+            } => self.snapshot(node, index, term, kept_suffix),
             Event::Commit(index) => self.commit(node, index),
             Event::Applied(index) => self.applied(node, index),
         }
@@ -313,9 +317,9 @@ impl State {
         }
     }
 
-    fn snapshot(&mut self, node: NodeIdx, index: u64, term: u64) {
+    fn snapshot(&mut self, node: NodeIdx, index: u64, term: u64, kept_suffix: bool) {
         let i = index as usize;
-        let keeps = self.mirrors[node].get(i).is_some_and(|l| l.term == term);
+        let keeps = kept_suffix && self.mirrors[node].get(i).is_some_and(|l| l.term == term);
         if keeps && self.committed.get(i).map(|l| l.chain) == Some(self.mirrors[node][i].chain) {
             return; // the log after the snapshot stays
         }

@@ -42,6 +42,8 @@ pub enum Event<'a> {
         index: u64,
         /// Its term.
         term: u64,
+        /// Whether the entries after `index` were kept (the log held the snapshot's last entry).
+        kept_suffix: bool,
     },
     /// The node's commit index is now `index`.
     Commit(u64),

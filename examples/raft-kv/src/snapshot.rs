@@ -101,7 +101,8 @@ impl Raft {
             tracing::warn!("discarding a snapshot that does not decode");
             return false;
         };
-        if self.log.term_at(inc.last_index) == Some(inc.last_term) {
+        let kept_suffix = self.log.term_at(inc.last_index) == Some(inc.last_term);
+        if kept_suffix {
             self.log.compact_to(inc.last_index, inc.last_term);
         } else {
             self.log.reset_to(inc.last_index, inc.last_term);
@@ -115,6 +116,7 @@ impl Raft {
             Event::SnapshotInstalled {
                 index: inc.last_index,
                 term: inc.last_term,
+                kept_suffix,
             },
         );
         self.applied = inc.last_index;

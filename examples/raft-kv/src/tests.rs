@@ -100,6 +100,47 @@ fn a_vote_needs_an_up_to_date_log() {
 }
 
 #[test]
+fn a_vote_and_appended_entries_are_persisted_before_the_reply() {
+    // Already in the candidate's term: only the vote changes, and it must be saved.
+    let mut r = node(0, 3, 4, &[1], Bug::None);
+    r.step(
+        T0,
+        addr(),
+        Msg::Vote {
+            term: 4,
+            from: 1,
+            last_index: 1,
+            last_term: 1,
+        },
+    );
+    let ready = r.take_ready();
+    assert!(
+        ready.hard_state,
+        "the vote is durable before the reply goes out"
+    );
+    assert_eq!(r.voted_for(), Some(1));
+    let mut r = node(0, 3, 4, &[1], Bug::None);
+    append(&mut r, 4, (1, 1), vec![entry(4, 5)], 0);
+    r.step(
+        T0,
+        addr(),
+        Msg::Append {
+            term: 4,
+            from: 1,
+            prev_index: 2,
+            prev_term: 4,
+            entries: vec![entry(4, 6)],
+            commit: 0,
+        },
+    );
+    assert_eq!(
+        r.take_ready().log_from,
+        Some(3),
+        "the new entry is written before the reply"
+    );
+}
+
+#[test]
 fn one_vote_per_term() {
     let mut r = node(0, 3, 1, &[], Bug::None);
     assert!(vote(&mut r, 2, 1, 0, 0));
@@ -236,8 +277,20 @@ fn a_follower_commits_only_what_it_verified() {
     // Entries 3 and 4 of term 2 are stale; the leader (term 3) sends only up to index 2.
     for (bug, expected) in [(Bug::None, 2), (Bug::CommitBeyondMatch, 4)] {
         let mut r = node(0, 3, 2, &[1, 1, 2, 2], bug);
-        append(&mut r, 3, (1, 1), vec![entry(1, 1)], 4);
+        let reply = append(&mut r, 3, (1, 1), vec![entry(1, 1)], 4);
         assert_eq!(r.commit_index(), expected, "{bug}");
+        // The reply claims only what was verified, not the stale suffix.
+        assert!(
+            matches!(
+                reply,
+                Msg::AppendReply {
+                    success: true,
+                    index: 2,
+                    ..
+                }
+            ),
+            "{reply:?}"
+        );
     }
 }
 
