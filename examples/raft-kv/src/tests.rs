@@ -354,3 +354,67 @@ fn election_timeouts_are_randomized_unless_the_bug_fixes_them() {
     let fixed = deadlines(Bug::FixedElectionTimeout);
     assert!(fixed.windows(2).all(|w| w[0] == w[1]), "{fixed:?}");
 }
+
+#[test]
+fn a_leader_sends_heartbeats_to_every_peer() {
+    let mut r = node(0, 5, 1, &[], Bug::None);
+    elect(&mut r, &[1, 2]);
+    let due = r.next_deadline();
+    r.tick(due);
+    let to: Vec<Dest> = r
+        .take_ready()
+        .messages
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    assert_eq!(
+        to,
+        [1, 2, 3, 4].map(Dest::Peer),
+        "one AppendEntries per peer"
+    );
+    assert!(r.next_deadline() > due, "the next heartbeat is scheduled");
+}
+
+#[test]
+fn votes_from_an_earlier_candidacy_do_not_count() {
+    let mut r = node(0, 5, 1, &[], Bug::None);
+    r.tick(Duration::from_secs(10)); // candidate in term 2
+    r.tick(Duration::from_secs(20)); // timed out again: candidate in term 3
+    assert_eq!((r.role(), r.term()), (Role::Candidate, 3));
+    for from in [1, 2] {
+        // Late answers to the term-2 request.
+        r.step(
+            T0,
+            addr(),
+            Msg::VoteReply {
+                term: 2,
+                from,
+                granted: true,
+            },
+        );
+    }
+    assert_eq!(
+        r.role(),
+        Role::Candidate,
+        "two stale votes and its own are not a majority of term 3"
+    );
+    r.step(
+        T0,
+        addr(),
+        Msg::VoteReply {
+            term: 3,
+            from: 3,
+            granted: true,
+        },
+    );
+    r.step(
+        T0,
+        addr(),
+        Msg::VoteReply {
+            term: 3,
+            from: 4,
+            granted: true,
+        },
+    );
+    assert_eq!(r.role(), Role::Leader);
+}
