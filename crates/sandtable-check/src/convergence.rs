@@ -114,7 +114,7 @@ pub enum ConvergenceError {
     },
     /// The register holds a value no surviving write can explain: a later acknowledged write
     /// was lost.
-    #[error("lost write: the register holds {value}, {from}, but {lost} began at {lost_invoked_ns} ns, after that write was acknowledged at {acknowledged_ns} ns — the later acknowledged write is lost")]
+    #[error("lost write: the register holds {value}, from the {from}; but the {lost} began at {}, after that write was acknowledged at {} — the later acknowledged write is lost", secs(*.lost_invoked_ns), secs(*.acknowledged_ns))]
     LostWrite {
         /// The final value, `Debug`-formatted.
         value: String,
@@ -359,6 +359,14 @@ pub fn check_set<E: Ord + Debug>(
     Ok(summary)
 }
 
+/// How many adds a report lists before it says "and N more".
+const MAX_SHOWN: usize = 3;
+
+/// `ns` as seconds, to the microsecond.
+fn secs(ns: u64) -> String {
+    format!("{:.6}s", ns as f64 / 1e9)
+}
+
 /// Rules 2 and 3 for an element that is present.
 fn check_present<E: Debug>(
     e: &E,
@@ -383,8 +391,9 @@ fn check_present<E: Debug>(
     if effective.iter().any(|a| !removed.contains_key(&a.tag)) {
         return Ok(());
     }
-    let removed = effective
+    let shown = effective
         .iter()
+        .take(MAX_SHOWN)
         .map(|a| {
             format!(
                 "{} (tag {}) observed by {}",
@@ -393,6 +402,10 @@ fn check_present<E: Debug>(
         })
         .collect::<Vec<_>>()
         .join("; ");
+    let removed = match effective.len().saturating_sub(MAX_SHOWN) {
+        0 => shown,
+        more => format!("{shown}; and {more} more"),
+    };
     Err(ConvergenceError::Resurrected {
         element: format!("{e:?}"),
         removed,
@@ -464,7 +477,7 @@ pub fn check_register<V: PartialEq + Debug>(
     );
     Err(ConvergenceError::LostWrite {
         value: format!("{value:?}"),
-        from: format!("written by {}", w.description),
+        from: w.description.clone(),
         lost: l.description.clone(),
         lost_invoked_ns: l.invoked_ns,
         acknowledged_ns: w

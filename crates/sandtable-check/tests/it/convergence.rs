@@ -168,6 +168,19 @@ fn an_element_never_added_must_be_absent() {
 }
 
 #[test]
+fn a_long_list_of_removed_adds_is_cut_short() {
+    let h = SetHistory {
+        adds: (1..=5).map(|t| add(5, t, Ack)).collect(),
+        removes: vec![remove(5, &[1, 2, 3, 4, 5], Ack, "r")],
+    };
+    let err = check_set(&set(&[5]), &h).unwrap_err().to_string();
+    assert!(
+        err.ends_with("add #3 of 5 (tag 3) observed by r; and 2 more"),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_element_whose_adds_were_all_observed_removed_must_be_absent() {
     let h = SetHistory {
         adds: vec![add(5, 1, Ack), add(5, 2, Unknown)],
@@ -208,11 +221,14 @@ fn the_last_acknowledged_write_or_a_concurrent_one_passes() {
 
 #[test]
 fn a_later_acknowledged_write_lost_is_reported() {
-    let writes = [write(1, Ack, 0, Some(10)), write(2, Ack, 20, Some(30))];
+    let writes = [
+        write(1, Ack, 0, Some(10_000)),
+        write(2, Ack, 20_000, Some(30_000)),
+    ];
     let err = check_register(Some(&1), &writes).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "lost write: the register holds 1, written by write of 1, but write of 2 began at 20 ns, after that write was acknowledged at 10 ns — the later acknowledged write is lost"
+        "lost write: the register holds 1, from the write of 1; but the write of 2 began at 0.000020s, after that write was acknowledged at 0.000010s — the later acknowledged write is lost"
     );
 }
 
