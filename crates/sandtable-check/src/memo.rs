@@ -25,11 +25,15 @@ struct Entry<S> {
     hash: u64,
     state: S,
     ok: Window,
-    /// The first `info` set, and the later ones (most configurations have only one, which
-    /// then costs no allocation).
+    /// The first `info` set, and where the later ones are in `Memo::more_infos` (`NONE`:
+    /// there are none; most configurations have only one, which then costs no allocation
+    /// and no room for a vector in every entry).
     first_info: Window,
-    more_infos: Vec<Window>,
+    more_infos: u32,
 }
+
+/// No later `info` sets.
+const NONE: u32 = u32::MAX;
 
 /// A set of configurations (`ok` ops linearized, `info` ops linearized,
 /// model state). Bitset windows live in one arena, entries in a vector, and the hash table
@@ -44,6 +48,8 @@ struct Entry<S> {
 pub(crate) struct Memo<S> {
     table: HashTable<u32>,
     entries: Vec<Entry<S>>,
+    /// The later `info` sets of the entries that have more than one.
+    more_infos: Vec<Vec<Window>>,
     arena: Vec<u64>,
     configurations: usize,
     /// Heap bytes of the states stored (as the model estimates them).
@@ -55,6 +61,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         Memo {
             table: HashTable::new(),
             entries: Vec::new(),
+            more_infos: Vec::new(),
             arena: Vec::new(),
             configurations: 0,
             state_bytes: 0,
@@ -80,6 +87,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         let Memo {
             table,
             entries,
+            more_infos,
             arena,
             configurations,
             state_bytes,
@@ -92,8 +100,11 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             let entry = &mut entries[i as usize];
             // Subsumption is only a pruning: look at the most recent sets only, so a
             // configuration with thousands of `info` variants does not make each step slow.
-            if entry
-                .more_infos
+            let more: &[Window] = match entry.more_infos {
+                NONE => &[],
+                m => &more_infos[m as usize],
+            };
+            if more
                 .iter()
                 .rev()
                 .chain(std::iter::once(&entry.first_info))
@@ -102,7 +113,12 @@ impl<S: Eq + Hash + Clone> Memo<S> {
             {
                 return false;
             }
-            entry.more_infos.push(store(arena, info));
+            if entry.more_infos == NONE {
+                entry.more_infos =
+                    u32::try_from(more_infos.len()).expect("fewer than 2^32 memo entries");
+                more_infos.push(Vec::new());
+            }
+            more_infos[entry.more_infos as usize].push(store(arena, info));
         } else {
             *state_bytes += heap(state);
             let entry = Entry {
@@ -110,7 +126,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
                 state: state.clone(),
                 ok: store(arena, ok),
                 first_info: store(arena, info),
-                more_infos: Vec::new(),
+                more_infos: NONE,
             };
             let i = u32::try_from(entries.len()).expect("fewer than 2^32 memo entries");
             entries.push(entry);
@@ -130,6 +146,7 @@ impl<S: Eq + Hash + Clone> Memo<S> {
         self.arena.capacity() * 8
             + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
             + self.entries.capacity() * std::mem::size_of::<Entry<S>>()
+            + self.more_infos.capacity() * std::mem::size_of::<Vec<Window>>()
             + self.configurations * std::mem::size_of::<Window>()
             + self.state_bytes
     }
