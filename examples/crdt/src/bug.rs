@@ -13,6 +13,9 @@ pub enum Bug {
     /// G-Counter merge adds the two replicas' entries instead of taking their maximum: not
     /// idempotent, so every gossip round re-counts (`gcounter.rs`).
     GCounterSumMerge,
+    /// PN-Counter merge joins the increments but forgets the decrements: each replica keeps
+    /// only the decrements made through it, so replicas never agree (`pncounter.rs`).
+    PnMergeForgetsDecrements,
     /// OR-Set merge joins the element map with `BTreeMap::extend`, which replaces an element's
     /// tag set with the other replica's instead of uniting them: concurrent adds are lost
     /// (`orset.rs`).
@@ -28,8 +31,9 @@ pub enum Bug {
 
 impl Bug {
     /// Every planted bug (not `None`).
-    pub const ALL: [Bug; 4] = [
+    pub const ALL: [Bug; 5] = [
         Bug::GCounterSumMerge,
+        Bug::PnMergeForgetsDecrements,
         Bug::OrSetMapExtend,
         Bug::OrSetNoTombstone,
         Bug::AckBeforeDurable,
@@ -40,6 +44,7 @@ impl Bug {
         match self {
             Bug::None => "none",
             Bug::GCounterSumMerge => "gcounter-sum-merge",
+            Bug::PnMergeForgetsDecrements => "pn-merge-forgets-decrements",
             Bug::OrSetMapExtend => "orset-map-extend",
             Bug::OrSetNoTombstone => "orset-no-tombstone",
             Bug::AckBeforeDurable => "ack-before-durable",

@@ -94,23 +94,63 @@ pub struct Verdicts {
     pub register: Result<(), ConvergenceError>,
 }
 
-/// Checks the final states: every replica equal, then each data type against its history.
-/// A register whose value no write wrote is an error; a lost write is returned in
-/// [`Verdicts::register`].
-pub fn check(states: &[(String, Store)], h: &Histories) -> Result<Verdicts, ConvergenceError> {
-    replicas_agree(states)?;
+/// A convergence check that failed, and on which data type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckError {
+    /// The data type: "G-Counter", "PN-Counter", "OR-Set", "LWW register", or "store".
+    pub what: &'static str,
+    /// What the checker found.
+    pub error: Box<ConvergenceError>,
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.error)
+    }
+}
+
+impl std::error::Error for CheckError {}
+
+/// Tags a checker's error with the data type it is about.
+fn on<T>(what: &'static str, r: Result<T, ConvergenceError>) -> Result<T, CheckError> {
+    r.map_err(|error| CheckError {
+        what,
+        error: Box::new(error),
+    })
+}
+
+/// Every replica's `part` of the state, named.
+fn parts<'a, T>(states: &'a [(String, Store)], part: impl Fn(&'a Store) -> T) -> Vec<(&'a str, T)> {
+    states.iter().map(|(n, s)| (n.as_str(), part(s))).collect()
+}
+
+/// Checks the final states: every replica equal — type by type, so a report shows only the
+/// part that differs — then each data type against its history. A register whose value no
+/// write wrote is an error; a lost write is returned in [`Verdicts::register`].
+pub fn check(states: &[(String, Store)], h: &Histories) -> Result<Verdicts, CheckError> {
+    on("G-Counter", replicas_agree(&parts(states, |s| &s.gcounter)))?;
+    on(
+        "PN-Counter",
+        replicas_agree(&parts(states, |s| &s.pncounter)),
+    )?;
+    on("OR-Set", replicas_agree(&parts(states, |s| &s.set)))?;
+    on(
+        "LWW register",
+        replicas_agree(&parts(states, |s| &s.register)),
+    )?;
+    on("store", replicas_agree(states))?;
     let store = &states[0].1;
     let g = i64::try_from(store.gcounter.value()).unwrap_or(i64::MAX);
     let pn = store.pncounter.value();
     let set = store.set.value();
     let register = check_register(store.register.value(), &h.register);
     if let Err(e @ ConvergenceError::UnwrittenValue { .. }) = register {
-        return Err(e);
+        return on("LWW register", Err(e));
     }
     Ok(Verdicts {
-        gcounter: (g, check_counter(g, &h.gcounter)?),
-        pncounter: (pn, check_counter(pn, &h.pncounter)?),
-        set: (set.len(), check_set(&set, &h.set)?),
+        gcounter: (g, on("G-Counter", check_counter(g, &h.gcounter))?),
+        pncounter: (pn, on("PN-Counter", check_counter(pn, &h.pncounter))?),
+        set: (set.len(), on("OR-Set", check_set(&set, &h.set))?),
         register,
     })
 }

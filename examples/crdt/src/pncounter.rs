@@ -34,7 +34,9 @@ impl PnCounter {
 impl Crdt for PnCounter {
     fn join(&mut self, other: &Self, bug: Bug) {
         self.up.join(&other.up, bug);
-        self.down.join(&other.down, bug);
+        if bug != Bug::PnMergeForgetsDecrements {
+            self.down.join(&other.down, bug);
+        }
     }
 }
 

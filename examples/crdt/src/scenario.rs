@@ -185,7 +185,13 @@ impl Scenario {
             .collect::<Result<Vec<_>, _>>()?;
         let verdicts = check::check(&states, &Histories::from_records(&records))?;
         if self.strict_register {
-            verdicts.register.clone()?;
+            verdicts
+                .register
+                .clone()
+                .map_err(|error| check::CheckError {
+                    what: "LWW register",
+                    error: Box::new(error),
+                })?;
         }
         let (acknowledged, unknown) = check::outcomes(&records);
         Ok(RunReport {

@@ -29,6 +29,15 @@ fn gcounter_sum_merge_overcounts() {
 }
 
 #[test]
+fn pn_merge_forgetting_decrements_never_converges() {
+    caught(
+        Bug::PnMergeForgetsDecrements,
+        5,
+        "replicas did not converge",
+    );
+}
+
+#[test]
 fn orset_map_extend_loses_an_acknowledged_add() {
     caught(Bug::OrSetMapExtend, 10, "is missing");
 }

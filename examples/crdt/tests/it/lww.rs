@@ -86,6 +86,9 @@ fn clock_steps_lose_writes_within_a_few_seeds() {
             .map(|e| (seed, e.to_string()))
     });
     let (seed, message) = found.expect("a lost write within the bound");
-    assert!(message.starts_with("lost write"), "seed {seed}: {message}");
+    assert!(
+        message.starts_with("LWW register: lost write"),
+        "seed {seed}: {message}"
+    );
     println!("seed {seed}: {message}");
 }
