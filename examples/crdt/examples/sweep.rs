@@ -13,6 +13,7 @@ use sandtable::Sim;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seeds = 0..100u64;
     let mut scenario = Scenario::default();
+    let mut flags = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -22,11 +23,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 seeds = a.parse()?..b.parse()?;
             }
             "--bug" => {
-                scenario =
-                    scenario.with_bug(args.next().ok_or("--bug needs a name")?.parse::<Bug>()?)
+                let name = args.next().ok_or("--bug needs a name")?;
+                scenario = scenario.with_bug(name.parse::<Bug>()?);
+                flags.push(format!("--bug {name}"));
             }
-            "--strict-register" => scenario = scenario.strict_register(true),
-            "--no-clock-faults" => scenario = scenario.clock_skew(Duration::ZERO),
+            "--strict-register" => {
+                scenario = scenario.strict_register(true);
+                flags.push(arg.clone());
+            }
+            "--no-clock-faults" => {
+                scenario = scenario.clock_skew(Duration::ZERO);
+                flags.push(arg.clone());
+            }
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
@@ -43,7 +51,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             Err(e) => {
                 failed += 1;
-                println!("seed {seed}: FAILED: {e}\n  rerun: cargo run -p crdt --example sweep -- --seeds {seed}..{}", seed + 1);
+                println!(
+                    "seed {seed}: FAILED: {e}\n  rerun: cargo run -p crdt --example sweep -- --seeds {seed}..{} {}",
+                    seed + 1,
+                    flags.join(" ")
+                );
             }
         }
     }

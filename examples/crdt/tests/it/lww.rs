@@ -73,8 +73,8 @@ fn a_fast_clock_makes_a_later_acknowledged_write_lose() {
 }
 
 /// Under the nemesis's clock steps (up to 500 ms) and drift, the sweep finds a lost write
-/// within this many seeds (measured: the first at seed 11).
-const LOST_WRITE_WITHIN: u64 = 30;
+/// within this many seeds (measured: the first at seed 11, and on 113 of 1,000 seeds).
+const LOST_WRITE_WITHIN: u64 = 60;
 
 #[test]
 fn clock_steps_lose_writes_within_a_few_seeds() {
