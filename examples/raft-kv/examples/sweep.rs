@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p raft-kv --example sweep -- [--bug NAME|all] [--seeds A..B] [--faults-secs S]
-//!     [--offsets 0,1000,2000]
+//!     [--offsets 0,1000,2000] [--swarm]
 //! ```
 //!
 //! With `--offsets`, each bug is swept from every offset until its first failure (at most the
@@ -22,6 +22,8 @@ fn main() {
     let mut seeds = 0..100u64;
     let mut faults = 60u64;
     let mut offsets: Vec<u64> = Vec::new();
+    let swarm = args.iter().any(|a| a == "--swarm");
+    let args: Vec<String> = args.into_iter().filter(|a| a != "--swarm").collect();
     let mut i = 0;
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_default();
@@ -45,13 +47,14 @@ fn main() {
     }
     if !offsets.is_empty() {
         for bug in bugs {
-            medians(bug, &offsets, seeds.end - seeds.start, faults);
+            medians(bug, &offsets, seeds.end - seeds.start, faults, swarm);
         }
         return;
     }
     for bug in bugs {
         let scenario = Scenario::default()
             .with_bug(bug)
+            .swarm(swarm)
             .faults_for(Duration::from_secs(faults));
         let config = CheckConfig::new()
             .seeds(seeds.clone())
@@ -79,9 +82,10 @@ fn main() {
 }
 
 /// Seeds to the first failure from each offset, their median, and what caught each.
-fn medians(bug: Bug, offsets: &[u64], max: u64, faults: u64) {
+fn medians(bug: Bug, offsets: &[u64], max: u64, faults: u64, swarm: bool) {
     let scenario = Scenario::default()
         .with_bug(bug)
+        .swarm(swarm)
         .faults_for(Duration::from_secs(faults));
     let mut counts = Vec::new();
     let mut found = Vec::new();

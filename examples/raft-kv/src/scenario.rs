@@ -45,6 +45,8 @@ pub struct Scenario {
     pub liveness_within: Duration,
     /// The nodes' settings (and planted bug).
     pub settings: Settings,
+    /// Swarm testing: each seed draws its own fault mix ([`Nemesis::swarm`]).
+    pub swarm: bool,
 }
 
 impl Default for Scenario {
@@ -55,6 +57,7 @@ impl Default for Scenario {
             faults_for: Duration::from_secs(60),
             liveness_within: Duration::from_secs(10),
             settings: Settings::default(),
+            swarm: false,
         }
     }
 }
@@ -74,6 +77,12 @@ impl Scenario {
     /// This scenario with `bug` planted in every node.
     pub fn with_bug(mut self, bug: Bug) -> Self {
         self.settings.bug = bug;
+        self
+    }
+
+    /// This scenario with swarm testing on or off.
+    pub fn swarm(mut self, on: bool) -> Self {
+        self.swarm = on;
         self
     }
 
@@ -126,6 +135,7 @@ impl Scenario {
             .interval(Duration::from_millis(200), Duration::from_secs(2))
             .fault_duration(Duration::from_millis(300), Duration::from_secs(4))
             .concurrency(2)
+            .swarm(self.swarm)
             .final_heal(Duration::ZERO)
     }
 

@@ -52,6 +52,7 @@ pub struct Nemesis {
     quiet_start: Duration,
     final_heal: Option<Duration>,
     concurrency: usize,
+    swarm: bool,
     pub(crate) hooks: Vec<(String, TargetHook)>,
 }
 
@@ -64,6 +65,7 @@ impl Default for Nemesis {
             quiet_start: Duration::from_secs(1),
             final_heal: None,
             concurrency: 1,
+            swarm: false,
             hooks: Vec::new(),
         }
     }
@@ -196,6 +198,56 @@ impl Nemesis {
         self
     }
 
+    /// Swarm testing (as FoundationDB and TigerBeetle do): each seed draws its own fault mix —
+    /// which of the configured kinds are on and how often each comes, how dense and how long
+    /// the faults are, how many streams overlap (up to [`Nemesis::concurrency`]) — from its own
+    /// random stream, so a uniform mix does not hide bugs that need one kind absent or frequent.
+    /// The mix is recorded in the schedule (`Schedule::mix`); the schedule's events replay as
+    /// they are. Off, every seed uses the configured mix.
+    pub fn swarm(mut self, on: bool) -> Self {
+        self.swarm = on;
+        self
+    }
+
+    /// The mix this seed draws under swarm testing, and its description.
+    fn swarm_mix(&self, seed: u64) -> (Nemesis, String) {
+        let mut rng = crate::rand::stream(seed, "nemesis-swarm", "");
+        let mut distinct: Vec<Kind> = Vec::new();
+        for k in &self.kinds {
+            if !distinct.contains(k) {
+                distinct.push(*k);
+            }
+        }
+        let mut mix = self.clone();
+        mix.swarm = false;
+        mix.kinds.clear();
+        let mut parts = Vec::new();
+        for k in &distinct {
+            if rng.random_bool(0.5) {
+                let weight = rng.random_range(1..=3);
+                mix.kinds.extend(std::iter::repeat_n(*k, weight));
+                parts.push(format!("{k:?} x{weight}"));
+            }
+        }
+        if mix.kinds.is_empty() && !distinct.is_empty() {
+            let k = distinct[rng.random_range(0..distinct.len())];
+            mix.kinds.push(k);
+            parts.push(format!("{k:?} x1"));
+        }
+        let density = [0.3, 1.0, 2.5][rng.random_range(0..3)];
+        let length = [0.5, 1.0, 2.0][rng.random_range(0..3)];
+        let scale = |(a, b): (Duration, Duration), f: f64| (a.mul_f64(f), b.mul_f64(f));
+        mix.interval = scale(self.interval, density);
+        mix.fault_duration = scale(self.fault_duration, length);
+        mix.concurrency = rng.random_range(1..=self.concurrency);
+        let text = format!(
+            "{}; gaps x{density}, durations x{length}, {} stream(s)",
+            parts.join(", "),
+            mix.concurrency
+        );
+        (mix, text)
+    }
+
     /// End with every fault removed and `settle` of calm, so recovery can be asserted.
     pub fn final_heal(mut self, settle: Duration) -> Self {
         self.final_heal = Some(settle);
@@ -204,6 +256,12 @@ impl Nemesis {
 
     /// The schedule for a run of `duration` over `nodes`, from `seed` alone.
     pub fn generate(&self, seed: u64, nodes: &[String], duration: Duration) -> Schedule {
+        if self.swarm {
+            let (mix, text) = self.swarm_mix(seed);
+            let mut schedule = mix.generate(seed, nodes, duration);
+            schedule.mix = Some(text);
+            return schedule;
+        }
         let mut schedule = Schedule::default();
         let end = duration.saturating_sub(self.final_heal.unwrap_or_default());
         for stream in 0..self.concurrency {

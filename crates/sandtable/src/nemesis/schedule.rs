@@ -117,6 +117,9 @@ pub struct FaultEvent {
 pub struct Schedule {
     /// The events, sorted by time.
     pub events: Vec<FaultEvent>,
+    /// With swarm testing, the fault mix this seed drew (for people; replay uses `events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<String>,
 }
 
 /// A schedule file that could not be read.
@@ -197,6 +200,9 @@ impl fmt::Display for Fault {
 
 impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(mix) = &self.mix {
+            writeln!(f, "  fault mix (swarm): {mix}")?;
+        }
         if self.events.is_empty() {
             return writeln!(f, "  (no faults)");
         }

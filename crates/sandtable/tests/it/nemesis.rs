@@ -249,3 +249,40 @@ fn concurrent_streams_overlap_faults_and_keep_the_first_stream() {
         "time order"
     );
 }
+
+#[test]
+fn swarm_testing_draws_a_mix_per_seed_and_records_it() {
+    let full = Nemesis::new()
+        .partitions()
+        .crashes()
+        .pauses()
+        .clock_skew(Duration::from_millis(100))
+        .concurrency(2);
+    let fixed = full.clone().generate(3, &names(), Duration::from_secs(60));
+    assert_eq!(fixed.mix, None, "off by default");
+    let swarm = full.clone().swarm(true);
+    let mixes: std::collections::BTreeSet<String> = (0..20)
+        .map(|seed| {
+            let s = swarm.generate(seed, &names(), Duration::from_secs(60));
+            assert_eq!(s, swarm.generate(seed, &names(), Duration::from_secs(60)));
+            s.mix.expect("the drawn mix is recorded")
+        })
+        .collect();
+    assert!(mixes.len() >= 10, "seeds draw different mixes: {mixes:?}");
+    // A seed whose mix leaves crashes out has no crash in its schedule.
+    let without_crash = (0..50)
+        .map(|seed| swarm.generate(seed, &names(), Duration::from_secs(60)))
+        .find(|s| !s.mix.as_ref().unwrap().contains("Crash"))
+        .expect("some seed leaves crashes out");
+    assert!(without_crash
+        .events
+        .iter()
+        .all(|e| !matches!(e.fault, sandtable::nemesis::Fault::Crash { .. })));
+    let json = without_crash.to_json();
+    assert_eq!(
+        Schedule::from_json(&json).unwrap(),
+        without_crash,
+        "the mix survives JSON"
+    );
+    assert!(without_crash.to_string().contains("fault mix (swarm)"));
+}
