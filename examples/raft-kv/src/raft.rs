@@ -306,30 +306,21 @@ impl Raft {
 
     /// A client's request: appended to the log if this node leads; refused otherwise.
     fn on_request(&mut self, addr: SocketAddr, client: u64, seq: u64, op: Op) {
+        let reply = |result| Msg::Reply {
+            client,
+            seq,
+            result,
+        };
         if self.role != Role::Leader {
-            let result = Err(Refusal::NotLeader { hint: self.leader });
-            self.send(
-                Dest::Client(addr),
-                Msg::Reply {
-                    client,
-                    seq,
-                    result,
-                },
-            );
+            let refusal = Refusal::NotLeader { hint: self.leader };
+            self.send(Dest::Client(addr), reply(Err(refusal)));
             return;
         }
         if let Op::Get(key) = op {
             if self.s.bug == Bug::StaleLocalReads {
                 // BUG: a deposed leader that has not heard of its successor answers stale data.
-                let result = Ok(self.kv.read_local(key));
-                self.send(
-                    Dest::Client(addr),
-                    Msg::Reply {
-                        client,
-                        seq,
-                        result,
-                    },
-                );
+                let answer = reply(Ok(self.kv.read_local(key)));
+                self.send(Dest::Client(addr), answer);
                 return;
             }
         }
