@@ -1,0 +1,187 @@
+//! `cargo xtask shrink <target> --seed S [--bug X]`: the smallest fault schedule on which the
+//! seed still fails with the same signature. Takes the run's saved `schedule.json` (the harness
+//! writes it with the artifacts), drops the events after the failure (they never fired), then
+//! removes events by delta debugging (`ddmin.rs`), each candidate replayed in the worker with
+//! `--schedule` (which sets `SANDTABLE_SCHEDULE`). Prints before and after, saves the minimal
+//! schedule and the `repro` command that replays it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::ddmin::ddmin;
+use crate::fuzz::{build_worker, target_dir};
+use crate::shard::Batch;
+use crate::signature::signature;
+use crate::targets::Selected;
+use crate::worker::{SeedResult, Worker};
+
+/// The flags of `cargo xtask shrink`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The target: `raft` or `raft/<bug>`.
+    target: String,
+    /// The failing seed.
+    #[arg(long)]
+    seed: u64,
+    /// The planted variant.
+    #[arg(long)]
+    bug: Option<String>,
+    /// Start from this schedule instead of the seed's own.
+    #[arg(long)]
+    schedule: Option<PathBuf>,
+}
+
+/// Replays candidate schedules of one seed.
+struct Replay {
+    worker: Worker,
+    seed: u64,
+    dir: PathBuf,
+    runs: u64,
+}
+
+impl Replay {
+    /// Runs the seed on `events` (or on its own schedule when `None`).
+    fn run(&mut self, events: Option<&[Value]>) -> Result<SeedResult, String> {
+        let mut worker = self.worker.clone();
+        if let Some(events) = events {
+            let path = self.dir.join("candidate.json");
+            let json = serde_json::json!({ "events": events });
+            fs::write(&path, serde_json::to_string_pretty(&json).expect("json"))
+                .map_err(|e| e.to_string())?;
+            worker
+                .args
+                .extend(["--schedule".to_string(), path.display().to_string()]);
+        }
+        self.runs += 1;
+        let mut result = None;
+        let batch = Batch {
+            first: self.seed,
+            stride: 1,
+            count: 1,
+        };
+        worker.run_batch(batch, &AtomicBool::new(false), &mut |r| result = Some(r));
+        result.ok_or_else(|| "the worker reported nothing".to_string())
+    }
+}
+
+/// `cargo xtask shrink`.
+pub fn main(args: Args) -> Result<(), String> {
+    let selected = Selected::resolve(&args.target, args.bug.as_deref())?;
+    let program = build_worker(&selected.target)?;
+    let label = selected.label().replace('/', "-");
+    let dir = target_dir()
+        .join("sandtable")
+        .join(format!("shrink-{label}"))
+        .join(args.seed.to_string());
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut flags = selected.worker_args();
+    flags.extend(["--name".to_string(), format!("shrink-{label}")]);
+    let worker = Worker {
+        program,
+        args: flags,
+        seed_timeout: Duration::from_secs(120),
+    };
+    let mut replay = Replay {
+        worker,
+        seed: args.seed,
+        dir: dir.clone(),
+        runs: 0,
+    };
+    let started = Instant::now();
+
+    let mut events = match &args.schedule {
+        Some(path) => read_events(path)?,
+        None => Vec::new(),
+    };
+    let before = replay.run(args.schedule.as_ref().map(|_| events.as_slice()))?;
+    if before.ok {
+        return Err(format!("seed {} passes: nothing to shrink", args.seed));
+    }
+    let wanted = signature(&before.caught_by, &before.message);
+    if args.schedule.is_none() {
+        let saved = Path::new(&before.artifacts).join("schedule.json");
+        events = read_events(&saved)?;
+    }
+    println!(
+        "shrinking {} seed {} ({wanted}): {} fault events",
+        selected.label(),
+        args.seed,
+        events.len()
+    );
+
+    let mut fails = |candidate: &[Value]| match replay.run(Some(candidate)) {
+        Ok(r) => !r.ok && signature(&r.caught_by, &r.message) == wanted,
+        Err(_) => false,
+    };
+    let fired: Vec<Value> = events
+        .iter()
+        .filter(|e| at_ns(e) <= before.virtual_ns)
+        .cloned()
+        .collect();
+    let start = if fired.len() < events.len() && fails(&fired) {
+        fired
+    } else {
+        events.clone()
+    };
+    if !fails(&start) {
+        return Err(
+            "replaying the saved schedule does not fail the same way: cannot shrink".into(),
+        );
+    }
+    let minimal = ddmin(&start, &mut fails);
+    let after = replay.run(Some(&minimal))?;
+    let path = dir.join("schedule.min.json");
+    let json = serde_json::json!({ "events": minimal });
+    fs::write(
+        &path,
+        serde_json::to_string_pretty(&json).expect("json") + "\n",
+    )
+    .map_err(|e| e.to_string())?;
+
+    println!("{}", stats("before", &before, events.len()));
+    println!("{}", stats("after ", &after, minimal.len()));
+    for e in &minimal {
+        println!("  {:>9.3}s  {}", at_ns(e) as f64 / 1e9, e["fault"]);
+    }
+    println!(
+        "{} replays in {:.1}s; minimal schedule: {}",
+        replay.runs,
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    println!(
+        "replay it: cargo xtask repro {} --seed {}{} --schedule {}",
+        selected.target.name,
+        args.seed,
+        selected.bug_flag(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn stats(when: &str, r: &SeedResult, faults: usize) -> String {
+    format!(
+        "{when}: {faults} fault events, fails at {:.3}s of virtual time after {} simulator events",
+        r.virtual_ns as f64 / 1e9,
+        r.events
+    )
+}
+
+fn at_ns(event: &Value) -> u64 {
+    event["at_ns"].as_u64().unwrap_or(0)
+}
+
+/// The events of a schedule file (`{"events": [...]}`, as the harness writes it).
+fn read_events(path: &Path) -> Result<Vec<Value>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let json: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    json["events"]
+        .as_array()
+        .cloned()
+        .ok_or_else(|| format!("{}: no `events` list", path.display()))
+}
