@@ -341,7 +341,12 @@ impl Progress {
         if groups(before).iter().any(|g| g.signature == f.signature) {
             return;
         }
-        let text = format!("new failure: seed {} ({})", f.seed, f.signature);
+        let text = format!(
+            "new failure after {:.2}s: seed {} ({})",
+            self.started.elapsed().as_secs_f64(),
+            f.seed,
+            f.signature
+        );
         match &self.bar {
             Some(bar) => bar.println(text),
             None => eprintln!("{text}"),
