@@ -2,7 +2,7 @@
 //!
 //! | here | tokio | what |
 //! |---|---|---|
-//! | [`mpsc`] (`channel`, `unbounded`) | `sync::mpsc` (`channel`, `unbounded_channel`) | queues; the `futures` crate's, re-exported |
+//! | [`mpsc`] (`channel`, `unbounded_channel`) | `sync::mpsc` | queues: `send(&self)`, `try_send`, `try_recv`, exact capacity, weak senders |
 //! | [`oneshot`] | `sync::oneshot` | one value, once; the `futures` crate's |
 //! | [`Mutex`], [`MutexGuard`] | `sync::Mutex` | async mutex; the `futures` crate's |
 //! | [`watch`] | `sync::watch` | the latest value, with change notification |
@@ -10,9 +10,8 @@
 //! | [`RwLock`] and guards | `sync::RwLock` | async reader-writer lock, FIFO-fair |
 //! | [`Semaphore`] and permits | `sync::Semaphore` | counting semaphore, FIFO-fair |
 //!
-//! The `futures` re-exports differ from tokio in method names (`mpsc::Sender::send` is a
-//! `SinkExt` method; `Receiver::next` from `StreamExt`); the primitives written here follow
-//! tokio's API and semantics, documented on each type.
+//! `oneshot` and `Mutex` are the `futures` crate's (the same shape as tokio's); the primitives
+//! written here follow tokio's API and semantics, documented on each type.
 //!
 //! All of them wake tasks only through `Waker`s: no threads, no clock, no randomness. So they are
 //! as deterministic as everything else in a run — waiters are woken in registration order, the
@@ -28,15 +27,14 @@
 //! ```
 //! use sandtable::prelude::*;
 //! use sandtable::sync::{mpsc, oneshot};
-//! use futures::{SinkExt, StreamExt};
 //!
 //! let sim = Sim::new(1);
 //! let total = sim.block_on("main", async {
-//!     let (mut tx, mut rx) = mpsc::channel::<u32>(4);
+//!     let (tx, mut rx) = mpsc::channel::<u32>(4);
 //!     let (done_tx, done_rx) = oneshot::channel();
 //!     spawn(async move {
 //!         let mut sum = 0;
-//!         while let Some(v) = rx.next().await {
+//!         while let Some(v) = rx.recv().await {
 //!             sum += v;
 //!         }
 //!         done_tx.send(sum).unwrap();
@@ -51,7 +49,9 @@
 //! assert_eq!(total, 55);
 //! ```
 
-pub use futures::channel::{mpsc, oneshot};
+pub use futures::channel::oneshot;
+
+pub mod mpsc;
 pub use futures::lock::{Mutex, MutexGuard};
 
 mod notify;

@@ -7,7 +7,9 @@ mod instant;
 mod sleep;
 
 pub use instant::{Instant, SystemTime, UNIX_EPOCH};
-pub use sleep::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep, Timeout};
+pub use sleep::{
+    interval, sleep, sleep_until, timeout, timeout_at, Elapsed, Interval, Sleep, Timeout,
+};
 
 /// The current node's monotonic time.
 pub fn now() -> Instant {

@@ -136,6 +136,15 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     }
 }
 
+/// Runs `future` until `deadline` (an instant of the current node's clock) at most, as tokio's
+/// `timeout_at`: a deadline already past still polls the future once.
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
 /// A future with a deadline; see [`timeout`].
 #[derive(Debug)]
 #[must_use = "a Timeout does nothing unless awaited"]

@@ -8,6 +8,7 @@ mod errors;
 mod executor;
 mod harness;
 mod invariants;
+mod mpsc;
 mod nemesis;
 mod net;
 mod nodes;

@@ -213,3 +213,22 @@ fn a_timer_resolution_rounds_firings_up_to_the_tick() {
     let fired: Vec<u64> = order.iter().map(|(us, _)| *us).collect();
     assert_eq!(fired.len(), 3);
 }
+
+#[test]
+fn timeout_at_ends_at_its_deadline_and_a_past_deadline_still_polls_once() {
+    let sim = Sim::new(4);
+    let (early, late, past) = sim
+        .block_on("main", async {
+            let start = Instant::now();
+            let deadline = start + Duration::from_millis(30);
+            let early = time::timeout_at(deadline, sleep(Duration::from_millis(10))).await;
+            let late = time::timeout_at(deadline, sleep(Duration::from_secs(1))).await;
+            let at = start.elapsed();
+            let past = time::timeout_at(start, async { 7 }).await;
+            (early.is_ok(), (late.is_err(), at), past)
+        })
+        .unwrap();
+    assert!(early);
+    assert_eq!(late, (true, Duration::from_millis(30)));
+    assert_eq!(past, Ok(7));
+}
