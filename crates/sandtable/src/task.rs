@@ -37,6 +37,20 @@ where
     spawn(future)
 }
 
+/// Runs a blocking closure as a task of the current node, tokio's `spawn_blocking` shape. A
+/// simulation has no threads: the closure runs on the simulator's thread when the task is
+/// first polled (so what it does is ordered and seeded like everything else, and it stalls
+/// virtual time's progress only for its real running time). Code that must not block a
+/// runtime thread keeps its shape; tests keep determinism.
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    spawn(async move { f() })
+}
+
 /// Lets other ready tasks run before this one continues.
 pub async fn yield_now() {
     let mut yielded = false;

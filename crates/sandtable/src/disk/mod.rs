@@ -9,7 +9,7 @@ mod config;
 pub(crate) mod store;
 
 use std::io;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
@@ -113,7 +113,7 @@ fn maybe_corrupt(disk: &mut Disk, mut data: Vec<u8>) -> Vec<u8> {
 /// An open file of the current node. Handles do not survive a crash of the node.
 #[derive(Debug, Clone)]
 pub struct File {
-    path: Rc<str>,
+    path: Arc<str>,
     incarnation: u32,
 }
 
@@ -145,7 +145,7 @@ impl File {
         })
         .await?;
         Ok(File {
-            path: Rc::from(path),
+            path: Arc::from(path),
             incarnation,
         })
     }

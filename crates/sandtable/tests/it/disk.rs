@@ -255,3 +255,29 @@ fn recover_all_disarms_a_crash_during_io_that_has_not_fired() {
     assert_eq!(sim.state(node), NodeState::Running);
     assert_eq!(*done.borrow(), 5);
 }
+
+#[test]
+fn disk_futures_and_files_are_send() {
+    // Runtimes with multi-threaded bounds (openraft's default) await these in `Send` futures.
+    fn send<T: Send>(_: &T) {}
+    let sim = Sim::new(1);
+    sim.block_on("main", async {
+        let create = sandtable::disk::File::create("f");
+        send(&create);
+        let f = create.await.unwrap();
+        send(&f);
+        let write = f.write_at(0, b"x");
+        send(&write);
+        write.await.unwrap();
+        let sync = f.sync();
+        send(&sync);
+        sync.await.unwrap();
+        let read = sandtable::disk::read("f");
+        send(&read);
+        assert_eq!(read.await.unwrap(), b"x");
+        let atomic = sandtable::disk::write_atomic("g", b"y");
+        send(&atomic);
+        atomic.await.unwrap();
+    })
+    .unwrap();
+}

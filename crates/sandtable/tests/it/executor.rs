@@ -265,3 +265,17 @@ fn a_join_handle_is_two_words() {
         2 * std::mem::size_of::<usize>()
     );
 }
+
+#[test]
+fn spawn_blocking_runs_the_closure_as_a_task_of_the_node() {
+    let sim = Sim::new(2);
+    let (value, node) = sim
+        .block_on("main", async {
+            let handle =
+                sandtable::task::spawn_blocking(|| (21 * 2, Handle::current().current_node()));
+            handle.await.unwrap()
+        })
+        .unwrap();
+    assert_eq!(value, 42);
+    assert_eq!(node, sim.lookup("main"), "it ran on the spawning node");
+}
