@@ -21,27 +21,38 @@ pub struct Target {
 }
 
 /// Every target.
-pub const TARGETS: &[Target] = &[Target {
-    name: "raft",
-    about: "the Raft KV (examples/raft-kv): 5 nodes, 4 clients, 60 s of faults, invariants, \
+pub const TARGETS: &[Target] = &[
+    Target {
+        name: "raft",
+        about: "the Raft KV (examples/raft-kv): 5 nodes, 4 clients, 60 s of faults, invariants, \
             liveness and linearizability",
-    package: "raft-kv",
-    dir: "examples/raft-kv",
-    example: "fuzz_worker",
-    variants: &[
-        "none",
-        "vote-without-log-check",
-        "commit-previous-term",
-        "no-sync-before-reply",
-        "term-not-persisted",
-        "stale-local-reads",
-        "no-dedup",
-        "no-truncate-on-conflict",
-        "accept-stale-term",
-        "fixed-election-timeout",
-        "commit-beyond-match",
-    ],
-}];
+        package: "raft-kv",
+        dir: "examples/raft-kv",
+        example: "fuzz_worker",
+        variants: &[
+            "none",
+            "vote-without-log-check",
+            "commit-previous-term",
+            "no-sync-before-reply",
+            "term-not-persisted",
+            "stale-local-reads",
+            "no-dedup",
+            "no-truncate-on-conflict",
+            "accept-stale-term",
+            "fixed-election-timeout",
+            "commit-beyond-match",
+        ],
+    },
+    Target {
+        name: "register",
+        about: "the primary-backup register (src/register.rs) under partitions and crashes, \
+            checked for linearizability",
+        package: "sandtable-examples",
+        dir: ".",
+        example: "register_worker",
+        variants: &["none", "read-any-replica"],
+    },
+];
 
 /// A target with its variant chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,6 +167,17 @@ mod tests {
             .collect();
         let raft = TARGETS.iter().find(|t| t.name == "raft").unwrap();
         assert_eq!(names, raft.variants.to_vec());
+    }
+
+    /// Tidy: the register worker takes exactly the variants listed here.
+    #[test]
+    fn register_variants_match_its_worker() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let text = std::fs::read_to_string(root.join("examples/register_worker.rs")).unwrap();
+        let register = TARGETS.iter().find(|t| t.name == "register").unwrap();
+        for v in register.variants {
+            assert!(text.contains(&format!("\"{v}\" =>")), "{v}");
+        }
     }
 
     #[test]
