@@ -54,7 +54,8 @@ pub(crate) struct Node {
     /// Absent for client nodes, which run one future once.
     pub init: Option<InitFn>,
     pub clock: NodeClock,
-    pub rng: ChaCha8Rng,
+    /// The node's stream; taken out while a `with_rng` closure runs (no borrow held).
+    pub rng: Option<ChaCha8Rng>,
     /// Runnables that were picked while the node was paused, re-queued on resume.
     pub parked: Vec<SimRunnable>,
     pub bindings: Bindings,

@@ -32,17 +32,44 @@ pub fn rng() -> NodeRng {
     NodeRng
 }
 
-/// Runs `f` with the current node's ChaCha8 stream.
+/// Runs `f` with the current node's ChaCha8 stream. No borrow of the simulation is held while
+/// `f` runs, so `f` may use the rest of the runtime (spawn, time, the network); only a nested
+/// `with_rng` of the same node's stream inside `f` is refused, with a clear panic.
 #[track_caller]
 pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-    context::with("sandtable::rand", |w| {
+    let (node, rng) = context::with("sandtable::rand", |w| {
         let node = w
             .current
             .get()
             .expect("sandtable::rand is for code running in a simulated node's task");
-        let mut nodes = w.nodes.borrow_mut();
-        f(&mut nodes[node.index()].rng)
-    })
+        let rng = w.nodes.borrow_mut()[node.index()].rng.take().expect(
+            "sandtable::rand: the node's random stream is already in use \
+             (sandtable::rand called from inside a with_rng closure)",
+        );
+        (node, rng)
+    });
+    let mut lease = Lease {
+        node,
+        rng: Some(rng),
+    };
+    f(lease.rng.as_mut().expect("just set"))
+}
+
+/// Puts the node's stream back when the closure ends, however it ends.
+struct Lease {
+    node: crate::node::NodeId,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let rng = self.rng.take();
+        let _ = context::try_with(|w| {
+            if let Some(n) = w.nodes.borrow_mut().get_mut(self.node.index()) {
+                n.rng = rng;
+            }
+        });
+    }
 }
 
 /// A random value from the current node's stream.
