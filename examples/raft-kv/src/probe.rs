@@ -68,14 +68,6 @@ impl Probe {
         Probe(Some(Rc::new(f)))
     }
 
-    /// Reports `event` of node `me`.
-    #[inline]
-    pub fn emit(&self, me: NodeIdx, event: impl FnOnce() -> Event<'static>) {
-        if let Some(f) = &self.0 {
-            f(me, event());
-        }
-    }
-
     /// Reports an event that borrows the node's state.
     #[inline]
     pub fn emit_ref(&self, me: NodeIdx, event: Event<'_>) {
