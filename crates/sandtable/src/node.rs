@@ -55,7 +55,7 @@ pub(crate) struct Node {
     pub init: Option<InitFn>,
     pub clock: NodeClock,
     /// The node's stream; taken out while a `with_rng` closure runs (no borrow held).
-    pub rng: Option<ChaCha8Rng>,
+    pub rng: Option<Box<ChaCha8Rng>>,
     /// Runnables that were picked while the node was paused, re-queued on resume.
     pub parked: Vec<SimRunnable>,
     pub bindings: Bindings,

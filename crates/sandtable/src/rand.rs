@@ -58,7 +58,8 @@ pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
 /// Puts the node's stream back when the closure ends, however it ends.
 struct Lease {
     node: crate::node::NodeId,
-    rng: Option<ChaCha8Rng>,
+    /// Boxed so that lending it out moves a pointer, not the generator's 300 bytes.
+    rng: Option<Box<ChaCha8Rng>>,
 }
 
 impl Drop for Lease {

@@ -493,7 +493,7 @@ impl World {
             incarnation: 0,
             init,
             clock: NodeClock::new(self.now.get(), offset_ns, drift),
-            rng: Some(stream(self.seed, "node", &name)),
+            rng: Some(Box::new(stream(self.seed, "node", &name))),
             parked: Vec::new(),
             bindings: Default::default(),
             disk: Disk::new(DiskConfig::default(), stream(self.seed, "disk", &name)),
