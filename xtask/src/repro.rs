@@ -91,6 +91,18 @@ pub fn main(args: Args) -> Result<(), String> {
             "  the traces are identical: the difference is in what the trace does not show"
         ),
     }
+    // The harness's own check: the seed twice in one process, compared event by event.
+    let mut twice = flags.clone();
+    twice.push("--determinism".into());
+    if let Ok(r) = run_seed(&program, &twice, args.seed, &dir.join("determinism.log")) {
+        if let Some(line) = r
+            .message
+            .lines()
+            .find(|l| l.starts_with("not deterministic"))
+        {
+            println!("  in one process: {line}");
+        }
+    }
     Err("the seed does not reproduce".into())
 }
 
