@@ -113,26 +113,7 @@ pub fn main(args: Args) -> Result<(), String> {
         events.len()
     );
 
-    let mut fails = |candidate: &[Value]| match replay.run(Some(candidate)) {
-        Ok(r) => !r.ok && signature(&r.caught_by, &r.message) == wanted,
-        Err(_) => false,
-    };
-    let fired: Vec<Value> = events
-        .iter()
-        .filter(|e| at_ns(e) <= before.virtual_ns)
-        .cloned()
-        .collect();
-    let start = if fired.len() < events.len() && fails(&fired) {
-        fired
-    } else {
-        events.clone()
-    };
-    if !fails(&start) {
-        return Err(
-            "replaying the saved schedule does not fail the same way: cannot shrink".into(),
-        );
-    }
-    let minimal = ddmin(&start, &mut fails);
+    let minimal = minimize(&mut replay, &before, &events)?;
     let after = replay.run(Some(&minimal))?;
     let path = dir.join("schedule.min.json");
     let json = serde_json::json!({ "events": minimal });
@@ -163,6 +144,36 @@ pub fn main(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// The smallest sublist of `events` on which the seed fails as `before` did: first without
+/// the events after the failure (they never fired), then by delta debugging.
+fn minimize(
+    replay: &mut Replay,
+    before: &SeedResult,
+    events: &[Value],
+) -> Result<Vec<Value>, String> {
+    let wanted = signature(&before.caught_by, &before.message);
+    let mut fails = |candidate: &[Value]| match replay.run(Some(candidate)) {
+        Ok(r) => !r.ok && signature(&r.caught_by, &r.message) == wanted,
+        Err(_) => false,
+    };
+    let fired: Vec<Value> = events
+        .iter()
+        .filter(|e| at_ns(e) <= before.virtual_ns)
+        .cloned()
+        .collect();
+    let start = if fired.len() < events.len() && fails(&fired) {
+        fired
+    } else {
+        events.to_vec()
+    };
+    if !fails(&start) {
+        return Err(
+            "replaying the saved schedule does not fail the same way: cannot shrink".into(),
+        );
+    }
+    Ok(ddmin(&start, &mut fails))
+}
+
 fn stats(when: &str, r: &SeedResult, faults: usize) -> String {
     format!(
         "{when}: {faults} fault events, fails at {:.3}s of virtual time after {} simulator events",
@@ -184,4 +195,55 @@ fn read_events(path: &Path) -> Result<Vec<Value>, String> {
         .as_array()
         .cloned()
         .ok_or_else(|| format!("{}: no `events` list", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fake worker that fails a seed (same message each time) when its `--schedule` holds a
+    /// `crash_during_io` event, and passes otherwise.
+    fn fake(dir: &Path) -> Worker {
+        let script = dir.join("worker.sh");
+        let body = r#"#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seeds) s=${2%%..*}; shift 2;;
+    --schedule) f=$2; shift 2;;
+    *) shift;;
+  esac
+done
+if [ -n "$f" ] && grep -q crash_during_io "$f"; then ok=false; else ok=true; fi
+echo "{\"seed\":$s,\"ok\":$ok,\"message\":\"seed $s: invariant broken\",\"caught_by\":\"log matching\",\"virtual_ns\":5000}"
+"#;
+        fs::write(&script, body).unwrap();
+        Worker {
+            program: "sh".into(),
+            args: vec![script.display().to_string()],
+            seed_timeout: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn a_schedule_shrinks_to_the_one_event_that_matters() {
+        let dir = std::env::temp_dir().join(format!("xtask-shrink-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let mut replay = Replay {
+            worker: fake(&dir),
+            seed: 4,
+            dir: dir.clone(),
+            runs: 0,
+        };
+        let mut events: Vec<Value> = (0..40)
+            .map(|i| serde_json::json!({ "at_ns": i * 100, "fault": { "crash": { "node": format!("n{}", i % 5) } } }))
+            .collect();
+        events[23] =
+            serde_json::json!({ "at_ns": 2300, "fault": { "crash_during_io": { "node": "n3" } } });
+        let before = replay.run(Some(&events)).unwrap();
+        assert!(!before.ok);
+        let minimal = minimize(&mut replay, &before, &events).unwrap();
+        assert_eq!(minimal, vec![events[23].clone()]);
+        assert!(replay.runs < 40, "{} replays", replay.runs);
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
