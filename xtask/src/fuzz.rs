@@ -283,9 +283,9 @@ impl Progress {
                 None => ProgressBar::new_spinner(),
             };
             let template = if total.is_some() {
-                "{elapsed_precise} [{bar:30}] {pos}/{len} seeds, {per_sec}, {msg}, ETA {eta}"
+                "{elapsed_precise} [{bar:30}] {pos}/{len} seeds, {msg}, ETA {eta}"
             } else {
-                "{elapsed_precise} {spinner} {pos} seeds, {per_sec}, {msg}"
+                "{elapsed_precise} {spinner} {pos} seeds, {msg}"
             };
             bar.set_style(
                 ProgressStyle::with_template(template)
@@ -316,7 +316,8 @@ impl Progress {
 
     fn tick(&mut self, failing: usize) {
         if let Some(bar) = &self.bar {
-            bar.set_message(format!("{failing} failing"));
+            let rate = self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{rate:.1} seeds/s, {failing} failing"));
             return;
         }
         if self.last_line.elapsed() >= Duration::from_secs(10) {

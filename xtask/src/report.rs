@@ -131,11 +131,19 @@ impl Report {
                 g.smallest.seed
             );
             if !g.smallest.artifacts.is_empty() {
-                let _ = writeln!(out, "      artifacts: {}/", g.smallest.artifacts);
+                let _ = writeln!(out, "      artifacts: {}/", relative(&g.smallest.artifacts));
             }
         }
         out
     }
+}
+
+/// `path` relative to the current directory when it is under it (shorter to read and copy).
+fn relative(path: &str) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    std::path::Path::new(path)
+        .strip_prefix(&cwd)
+        .map_or(path.to_string(), |p| p.display().to_string())
 }
 
 #[cfg(test)]
