@@ -14,6 +14,10 @@ use sandtable_examples::register::{scenario, Reads};
 
 fn main() {
     let args = worker_protocol::parse();
+    if args.faults_secs.is_some() {
+        eprintln!("register_worker: the register has no --faults-secs");
+        std::process::exit(2)
+    }
     let reads = match args.bug.as_str() {
         "none" => Reads::Primary,
         "read-any-replica" => Reads::AnyReplica,

@@ -26,6 +26,9 @@ pub struct Args {
     /// Replay this fault schedule instead of the seed's own (e.g. one `shrink` saved).
     #[arg(long)]
     schedule: Option<PathBuf>,
+    /// A shorter faulty phase, seconds (as `shrink` may print).
+    #[arg(long)]
+    faults_secs: Option<u64>,
 }
 
 /// `cargo xtask repro`.
@@ -36,6 +39,9 @@ pub fn main(args: Args) -> Result<(), String> {
     if let Some(s) = &args.schedule {
         let s = fs::canonicalize(s).map_err(|e| format!("{}: {e}", s.display()))?;
         flags.extend(["--schedule".to_string(), s.display().to_string()]);
+    }
+    if let Some(secs) = args.faults_secs {
+        flags.extend(["--faults-secs".to_string(), secs.to_string()]);
     }
     let dir = target_dir()
         .join("sandtable")

@@ -41,6 +41,8 @@ struct Replay {
     seed: u64,
     dir: PathBuf,
     runs: u64,
+    /// The faulty phase to run with (`None`: the target's default).
+    faults_secs: Option<u64>,
 }
 
 impl Replay {
@@ -55,6 +57,11 @@ impl Replay {
             worker
                 .args
                 .extend(["--schedule".to_string(), path.display().to_string()]);
+        }
+        if let Some(secs) = self.faults_secs {
+            worker
+                .args
+                .extend(["--faults-secs".to_string(), secs.to_string()]);
         }
         self.runs += 1;
         let mut result = None;
@@ -90,6 +97,7 @@ pub fn main(args: Args) -> Result<(), String> {
         seed: args.seed,
         dir: dir.clone(),
         runs: 0,
+        faults_secs: None,
     };
     let started = Instant::now();
 
@@ -113,7 +121,16 @@ pub fn main(args: Args) -> Result<(), String> {
         events.len()
     );
 
-    let minimal = minimize(&mut replay, &before, &events)?;
+    let mut minimal = minimize(&mut replay, &before, &events)?;
+    let mut shortened = String::new();
+    if let Some(full) = selected.target.faults_secs {
+        if let Some((secs, events)) = shorten(&mut replay, &wanted, &minimal, full) {
+            println!("shortened: faults for {secs}s instead of {full}s");
+            replay.faults_secs = Some(secs);
+            minimal = events;
+            shortened = format!(" --faults-secs {secs}");
+        }
+    }
     let after = replay.run(Some(&minimal))?;
     let path = dir.join("schedule.min.json");
     let json = serde_json::json!({ "events": minimal });
@@ -135,7 +152,7 @@ pub fn main(args: Args) -> Result<(), String> {
         path.display()
     );
     println!(
-        "replay it: cargo xtask repro {} --seed {}{} --schedule {}",
+        "replay it: cargo xtask repro {} --seed {}{} --schedule {}{shortened}",
         selected.target.name,
         args.seed,
         selected.bug_flag(),
@@ -172,6 +189,44 @@ fn minimize(
         );
     }
     Ok(ddmin(&start, &mut fails))
+}
+
+/// The shortest faulty phase (whole seconds, by bisection) on which `minimal` still fails the
+/// same way: its events within the phase, a final `recover_all` moved to the phase's end. For
+/// failures found at the end of a run (a history check, liveness), a shorter run is a shorter
+/// history to read.
+fn shorten(
+    replay: &mut Replay,
+    wanted: &str,
+    minimal: &[Value],
+    full: u64,
+) -> Option<(u64, Vec<Value>)> {
+    let within = |secs: u64| -> Vec<Value> {
+        let end = secs * 1_000_000_000;
+        let mut kept: Vec<Value> = minimal.iter().filter(|e| at_ns(e) < end).cloned().collect();
+        if minimal
+            .iter()
+            .any(|e| at_ns(e) >= end && e["fault"] == "recover_all")
+        {
+            kept.push(serde_json::json!({ "at_ns": end, "fault": "recover_all" }));
+        }
+        kept
+    };
+    let (mut passes, mut fails) = (0, full);
+    while passes + 1 < fails {
+        let mid = (passes + fails) / 2;
+        replay.faults_secs = Some(mid);
+        let failed = replay
+            .run(Some(&within(mid)))
+            .is_ok_and(|r| !r.ok && signature(&r.caught_by, &r.message) == wanted);
+        if failed {
+            fails = mid;
+        } else {
+            passes = mid;
+        }
+    }
+    replay.faults_secs = None;
+    (fails < full).then(|| (fails, within(fails)))
 }
 
 fn stats(when: &str, r: &SeedResult, faults: usize) -> String {
@@ -233,6 +288,7 @@ echo "{\"seed\":$s,\"ok\":$ok,\"message\":\"seed $s: invariant broken\",\"caught
             seed: 4,
             dir: dir.clone(),
             runs: 0,
+            faults_secs: None,
         };
         let mut events: Vec<Value> = (0..40)
             .map(|i| serde_json::json!({ "at_ns": i * 100, "fault": { "crash": { "node": format!("n{}", i % 5) } } }))

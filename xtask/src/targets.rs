@@ -16,6 +16,9 @@ pub struct Target {
     pub dir: &'static str,
     /// The worker example.
     pub example: &'static str,
+    /// The default length of the faulty phase, seconds, if the worker takes `--faults-secs`
+    /// (`shrink` then also shortens the run).
+    pub faults_secs: Option<u64>,
     /// The planted variants `--bug` takes (`none` is the correct code).
     pub variants: &'static [&'static str],
 }
@@ -29,6 +32,7 @@ pub const TARGETS: &[Target] = &[
         package: "raft-kv",
         dir: "examples/raft-kv",
         example: "fuzz_worker",
+        faults_secs: Some(60),
         variants: &[
             "none",
             "vote-without-log-check",
@@ -50,6 +54,7 @@ pub const TARGETS: &[Target] = &[
         package: "sandtable-examples",
         dir: ".",
         example: "register_worker",
+        faults_secs: None,
         variants: &["none", "read-any-replica"],
     },
 ];

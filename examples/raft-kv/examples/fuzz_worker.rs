@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! fuzz_worker --seeds A..B [--stride K] [--bug NAME] [--schedule FILE] [--name NAME] [--determinism]
+//!             [--faults-secs S]
 //! ```
 
 #[path = "common/worker_protocol.rs"]
@@ -18,7 +19,10 @@ fn main() {
         eprintln!("fuzz_worker: {e}");
         std::process::exit(2)
     });
-    let scenario = Scenario::default().with_bug(bug);
+    let mut scenario = Scenario::default().with_bug(bug);
+    if let Some(secs) = args.faults_secs {
+        scenario = scenario.faults_for(std::time::Duration::from_secs(secs));
+    }
     worker_protocol::run(
         &args,
         "raft",

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! <worker> --seeds A..B [--stride K] [--bug NAME] [--schedule FILE] [--name NAME] [--determinism]
+//!          [--faults-secs S]
 //! {"seed":S,"ok":false,"message":"...","caught_by":"...","fingerprint":F,"virtual_ns":V,
 //!  "events":E,"faults":N,"wall_ms":W,"artifacts":"target/sandtable/<name>/<seed>"}
 //! ```
@@ -12,7 +13,8 @@
 //! Seeds run are `A, A+K, A+2K, …` below `B`. `--bug` picks the target's variant;
 //! `--schedule FILE` replays a saved fault schedule (it sets `SANDTABLE_SCHEDULE`); `--name`
 //! names the artifacts folder (default `fuzz-<target>-<bug>`); `--determinism` runs every seed
-//! twice and reports the first divergence. `RUST_LOG=debug` prints the trace on stderr.
+//! twice and reports the first divergence; `--faults-secs` shortens the faulty phase (for
+//! targets that have one). `RUST_LOG=debug` prints the trace on stderr.
 
 use std::cell::Cell;
 use std::io::Write;
@@ -32,6 +34,8 @@ pub struct Args {
     pub name: Option<String>,
     /// Run each seed twice and compare.
     pub determinism: bool,
+    /// How long the nemesis injects faults, if not the target's default.
+    pub faults_secs: Option<u64>,
 }
 
 /// Parses the flags (exits with a message on a bad one).
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         bug: "none".into(),
         name: None,
         determinism: false,
+        faults_secs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -69,6 +74,9 @@ fn parse_args() -> Result<Args, String> {
             // Read by `CheckConfig::new`; set before any configuration is built.
             "--schedule" => std::env::set_var("SANDTABLE_SCHEDULE", value),
             "--name" => args.name = Some(value),
+            "--faults-secs" => {
+                args.faults_secs = Some(value.parse().map_err(|_| "--faults-secs: seconds")?)
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
