@@ -63,6 +63,10 @@ pub struct Args {
     /// Do not append failing seeds to the target's regressions file.
     #[arg(long)]
     no_regressions: bool,
+    /// Keep the target's fixed fault mix: no swarm testing (by default each seed draws which
+    /// fault kinds are on, their weights, density and durations; the mix is in its schedule).
+    #[arg(long)]
+    no_swarm: bool,
 }
 
 /// `90s`, `10m`, `2h`, or plain seconds.
@@ -127,7 +131,8 @@ pub fn main(args: Args) -> Result<(), String> {
         print!("{}", targets::list());
         return Ok(());
     }
-    let selected = Selected::resolve(args.target.as_deref().unwrap_or(""), args.bug.as_deref())?;
+    let selected = Selected::resolve(args.target.as_deref().unwrap_or(""), args.bug.as_deref())?
+        .swarm(!args.no_swarm);
     let program = build_worker(&selected.target)?;
     let worker = Worker {
         program,
@@ -147,6 +152,7 @@ pub fn main(args: Args) -> Result<(), String> {
         start: args.start,
         seeds,
         shard: args.shard,
+        swarm: selected.swarm,
     };
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
@@ -199,6 +205,8 @@ pub struct Sweep {
     pub seeds: Option<u64>,
     /// The shard (for the report).
     pub shard: Shard,
+    /// Swarm testing on (for the report's rerun lines).
+    pub swarm: bool,
 }
 
 impl Sweep {
@@ -261,6 +269,7 @@ impl Sweep {
             wall_ms: started.elapsed().as_millis() as u64,
             interrupted: stop.load(Ordering::SeqCst) && !budget_spent,
             failures,
+            swarm: self.swarm,
         }
     }
 }
@@ -387,6 +396,7 @@ mod tests {
             start: 0,
             seeds: Some(30),
             shard,
+            swarm: false,
         };
         let report = sweep.run(&worker, &Arc::new(AtomicBool::new(false)));
         assert_eq!(report.seeds_run, 10);

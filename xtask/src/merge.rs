@@ -87,6 +87,7 @@ pub fn merge(reports: &[Report]) -> Result<(Report, Vec<String>), String> {
         wall_ms: reports.iter().map(|r| r.wall_ms).max().unwrap_or(0),
         interrupted: reports.iter().any(|r| r.interrupted),
         failures,
+        swarm: first.swarm,
     };
     Ok((merged, warnings))
 }
@@ -106,6 +107,7 @@ mod tests {
             virtual_ns: seeds_run * 70_000_000_000,
             wall_ms: 1000 * index + 500,
             interrupted: false,
+            swarm: true,
             failures: failing
                 .iter()
                 .map(|(seed, sig)| FailedSeed {

@@ -44,6 +44,13 @@ pub struct Report {
     pub interrupted: bool,
     /// Every failing seed, in seed order.
     pub failures: Vec<FailedSeed>,
+    /// Whether each seed drew its fault mix (swarm testing); reruns must say the same.
+    #[serde(default = "swarm_default")]
+    pub swarm: bool,
+}
+
+fn swarm_default() -> bool {
+    true
 }
 
 /// Failing seeds that share a signature.
@@ -113,10 +120,13 @@ impl Report {
             groups.len(),
             if self.interrupted { " (interrupted)" } else { "" },
         );
-        let (name, bug) = match self.target.split_once('/') {
+        let (name, mut bug) = match self.target.split_once('/') {
             Some((n, b)) => (n, format!(" --bug {b}")),
             None => (self.target.as_str(), String::new()),
         };
+        if !self.swarm {
+            bug.push_str(" --no-swarm");
+        }
         for g in &groups {
             let _ = writeln!(
                 out,
@@ -209,6 +219,7 @@ mod tests {
             virtual_ns: 700_000_000_000,
             wall_ms: 1000,
             interrupted: false,
+            swarm: true,
             failures: vec![
                 failed(4, "checker", "not linearizable"),
                 failed(1, "checker", "x"),
@@ -223,6 +234,17 @@ mod tests {
         assert!(
             s.contains("cargo xtask repro raft --seed 1 --bug no-dedup"),
             "{s}"
+        );
+        assert!(!s.contains("--no-swarm"), "{s}");
+        let fixed = Report {
+            swarm: false,
+            ..report
+        };
+        assert!(
+            fixed
+                .summary()
+                .contains("cargo xtask repro raft --seed 1 --bug no-dedup --no-swarm"),
+            "a sweep with the fixed mix reruns with it"
         );
     }
 }

@@ -29,11 +29,14 @@ pub struct Args {
     /// A shorter faulty phase, seconds (as `shrink` may print).
     #[arg(long)]
     faults_secs: Option<u64>,
+    /// The seed was found with the fixed fault mix (`fuzz --no-swarm`).
+    #[arg(long)]
+    no_swarm: bool,
 }
 
 /// `cargo xtask repro`.
 pub fn main(args: Args) -> Result<(), String> {
-    let selected = Selected::resolve(&args.target, args.bug.as_deref())?;
+    let selected = Selected::resolve(&args.target, args.bug.as_deref())?.swarm(!args.no_swarm);
     let program = build_worker(&selected.target)?;
     let mut flags = selected.worker_args();
     if let Some(s) = &args.schedule {

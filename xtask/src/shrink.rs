@@ -33,6 +33,9 @@ pub struct Args {
     /// Start from this schedule instead of the seed's own.
     #[arg(long)]
     schedule: Option<PathBuf>,
+    /// The seed was found with the fixed fault mix (`fuzz --no-swarm`).
+    #[arg(long)]
+    no_swarm: bool,
 }
 
 /// Replays candidate schedules of one seed.
@@ -77,7 +80,7 @@ impl Replay {
 
 /// `cargo xtask shrink`.
 pub fn main(args: Args) -> Result<(), String> {
-    let selected = Selected::resolve(&args.target, args.bug.as_deref())?;
+    let selected = Selected::resolve(&args.target, args.bug.as_deref())?.swarm(!args.no_swarm);
     let program = build_worker(&selected.target)?;
     let label = selected.label().replace('/', "-");
     let dir = target_dir()

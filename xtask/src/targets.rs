@@ -66,6 +66,8 @@ pub struct Selected {
     pub target: Target,
     /// The variant (`none`: the correct code).
     pub bug: String,
+    /// Swarm testing: each seed draws its own fault mix (on unless `--no-swarm`).
+    pub swarm: bool,
 }
 
 impl Selected {
@@ -93,7 +95,11 @@ impl Selected {
                 target.variants.join(", ")
             ));
         }
-        Ok(Selected { target, bug })
+        Ok(Selected {
+            target,
+            bug,
+            swarm: true,
+        })
     }
 
     /// `raft` or `raft/no-dedup`.
@@ -105,18 +111,32 @@ impl Selected {
         }
     }
 
-    /// The worker's flags that select the variant.
-    pub fn worker_args(&self) -> Vec<String> {
-        vec!["--bug".into(), self.bug.clone()]
+    /// This selection with swarm testing on or off (`--no-swarm`).
+    pub fn swarm(mut self, on: bool) -> Selected {
+        self.swarm = on;
+        self
     }
 
-    /// ` --bug X` for commands printed to people (empty for the correct code).
-    pub fn bug_flag(&self) -> String {
-        if self.bug == "none" {
-            String::new()
-        } else {
-            format!(" --bug {}", self.bug)
+    /// The worker's flags that select the variant (and the fault mix).
+    pub fn worker_args(&self) -> Vec<String> {
+        let mut args = vec!["--bug".into(), self.bug.clone()];
+        if self.swarm {
+            args.push("--swarm".into());
         }
+        args
+    }
+
+    /// ` --bug X` (and ` --no-swarm`) for commands printed to people, so that a rerun draws
+    /// the same fault mix; empty for the correct code with swarm testing.
+    pub fn bug_flag(&self) -> String {
+        let mut flag = String::new();
+        if self.bug != "none" {
+            flag.push_str(&format!(" --bug {}", self.bug));
+        }
+        if !self.swarm {
+            flag.push_str(" --no-swarm");
+        }
+        flag
     }
 
     /// The regressions file: `<package>/sandtable-regressions/fuzz-<target>[-<bug>].txt`.
@@ -190,5 +210,15 @@ mod tests {
         let list = list();
         assert!(list.contains("raft/commit-beyond-match"), "{list}");
         assert!(!list.contains("raft/none"), "{list}");
+    }
+
+    #[test]
+    fn swarm_testing_is_the_default_and_a_rerun_keeps_the_mix() {
+        let swarm = Selected::resolve("raft/no-dedup", None).unwrap();
+        assert!(swarm.worker_args().contains(&"--swarm".to_string()));
+        assert_eq!(swarm.bug_flag(), " --bug no-dedup");
+        let fixed = swarm.swarm(false);
+        assert!(!fixed.worker_args().contains(&"--swarm".to_string()));
+        assert_eq!(fixed.bug_flag(), " --bug no-dedup --no-swarm");
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! fuzz_worker --seeds A..B [--stride K] [--bug NAME] [--schedule FILE] [--name NAME] [--determinism]
-//!             [--faults-secs S]
+//!             [--faults-secs S] [--swarm]
 //! ```
 
 #[path = "common/worker_protocol.rs"]
@@ -19,7 +19,7 @@ fn main() {
         eprintln!("fuzz_worker: {e}");
         std::process::exit(2)
     });
-    let mut scenario = Scenario::default().with_bug(bug);
+    let mut scenario = Scenario::default().with_bug(bug).swarm(args.swarm);
     if let Some(secs) = args.faults_secs {
         scenario = scenario.faults_for(std::time::Duration::from_secs(secs));
     }

@@ -76,11 +76,11 @@ impl Handle {
                 move |h| h.inject(&fault),
             );
         }
-        self.world
-            .fault_log
-            .borrow_mut()
-            .events
-            .extend(schedule.events.iter().cloned());
+        let mut log = self.world.fault_log.borrow_mut();
+        log.events.extend(schedule.events.iter().cloned());
+        if schedule.mix.is_some() {
+            log.mix.clone_from(&schedule.mix);
+        }
         Ok(())
     }
 

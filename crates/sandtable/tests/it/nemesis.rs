@@ -285,4 +285,10 @@ fn swarm_testing_draws_a_mix_per_seed_and_records_it() {
         "the mix survives JSON"
     );
     assert!(without_crash.to_string().contains("fault mix (swarm)"));
+    // The run's recorded schedule (what the harness saves on failure) keeps the mix.
+    let sim = Sim::new(7);
+    all_to_all(&sim);
+    let applied = sim.nemesis(&swarm, Duration::from_secs(10)).unwrap();
+    assert_eq!(sim.fault_schedule().mix, applied.mix);
+    assert!(applied.mix.is_some());
 }

@@ -4,7 +4,7 @@
 //! a crash or a hang happened on.
 //!
 //! ```text
-//! <worker> --seeds A..B [--stride K] [--bug NAME] [--schedule FILE] [--name NAME] [--determinism]
+//! <worker> --seeds A..B [--stride K] [--bug NAME] [--schedule FILE] [--name NAME] [--determinism] [--swarm]
 //!          [--faults-secs S]
 //! {"seed":S,"ok":false,"message":"...","caught_by":"...","fingerprint":F,"virtual_ns":V,
 //!  "events":E,"faults":N,"wall_ms":W,"artifacts":"target/sandtable/<name>/<seed>"}
@@ -36,6 +36,8 @@ pub struct Args {
     pub determinism: bool,
     /// How long the nemesis injects faults, if not the target's default.
     pub faults_secs: Option<u64>,
+    /// Swarm testing: each seed draws its fault mix (targets that have no swarm mode ignore it).
+    pub swarm: bool,
 }
 
 /// Parses the flags (exits with a message on a bad one).
@@ -54,9 +56,14 @@ fn parse_args() -> Result<Args, String> {
         name: None,
         determinism: false,
         faults_secs: None,
+        swarm: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--swarm" {
+            args.swarm = true;
+            continue;
+        }
         if flag == "--determinism" {
             args.determinism = true;
             continue;
