@@ -51,6 +51,10 @@ pub struct Config {
     pub buggify: bool,
     /// A saved fault schedule that `Sim::nemesis` replays instead of generating one.
     pub replay_schedule: Option<Schedule>,
+    /// A panicking task fails the whole run (the default: a panic is a bug, reported with the
+    /// seed); with `true`, as in tokio, the panic ends only that task and its joiner sees
+    /// [`JoinError::Panic`](crate::task::JoinError::Panic).
+    pub task_panics_to_joiner: bool,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             epoch_unix_ns: 1_735_689_600_000_000_000,
             buggify: true,
             replay_schedule: None,
+            task_panics_to_joiner: false,
         }
     }
 }

@@ -272,8 +272,8 @@ impl TaskTable {
 pub(crate) fn create<F>(
     table: &mut TaskTable,
     ready: &Arc<ReadyQueue>,
-    node: NodeId,
-    spawned_at: &'static Location<'static>,
+    (node, spawned_at): (NodeId, &'static Location<'static>),
+    propagate_panic: bool,
     future: F,
 ) -> (SimRunnable, Task<F::Output, TaskMeta>)
 where
@@ -288,11 +288,13 @@ where
         key,
     };
     let queue = ready.clone();
-    let builder = Builder::new().metadata(TaskMeta {
-        node,
-        slot: u32::try_from(key).expect("fewer than 2^32 live tasks"),
-        id,
-    });
+    let builder = Builder::new()
+        .propagate_panic(propagate_panic)
+        .metadata(TaskMeta {
+            node,
+            slot: u32::try_from(key).expect("fewer than 2^32 live tasks"),
+            id,
+        });
     // SAFETY: `spawn_local`'s conditions, upheld by the simulator instead of checked on every
     // poll (async-task's check costs a thread-local lookup per poll and 8 bytes per task):
     // - the future is `'static`, and the schedule function is `Send + Sync + 'static`;

@@ -118,6 +118,15 @@ impl SimBuilder {
         self
     }
 
+    /// Let a task's panic end only that task, reported to its joiner as
+    /// [`JoinError::Panic`](crate::task::JoinError::Panic) (tokio's behaviour), instead of
+    /// failing the run (the default). For runtimes and libraries that observe their tasks'
+    /// panics; a panic in a task nobody joins then goes unreported but for the panic message.
+    pub fn task_panics_to_joiner(mut self, on: bool) -> Self {
+        self.config.task_panics_to_joiner = on;
+        self
+    }
+
     /// Allow `buggify!()` sites to fire (on by default).
     pub fn buggify(mut self, on: bool) -> Self {
         self.config.buggify = on;

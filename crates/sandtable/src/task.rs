@@ -67,12 +67,28 @@ pub async fn yield_now() {
 }
 
 /// Why a joined task has no output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum JoinError {
     /// The task was aborted, or its node crashed, before it finished.
     #[error("task was cancelled (aborted, or its node crashed)")]
     Cancelled,
+    /// The task panicked (only with `SimBuilder::task_panics_to_joiner`; by default a panic
+    /// fails the run).
+    #[error("task panicked: {0}")]
+    Panic(String),
+}
+
+impl JoinError {
+    /// True when the task was cancelled (tokio's `is_cancelled`).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, JoinError::Cancelled)
+    }
+
+    /// True when the task panicked (tokio's `is_panic`).
+    pub fn is_panic(&self) -> bool {
+        matches!(self, JoinError::Panic(_))
+    }
 }
 
 /// Awaits a task's output. Dropping the handle detaches the task (it keeps running);
@@ -149,7 +165,17 @@ impl<T> Future for JoinHandle<T> {
         let Some(task) = self.task.as_mut() else {
             return Poll::Ready(Err(JoinError::Cancelled));
         };
-        match Pin::new(task).poll(cx) {
+        // A task spawned with panics propagated re-raises its panic here: catch it.
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Pin::new(task).poll(cx)));
+        let polled = match polled {
+            Ok(p) => p,
+            Err(payload) => {
+                self.task = None;
+                return Poll::Ready(Err(JoinError::Panic(panic_message(&*payload))));
+            }
+        };
+        match polled {
             Poll::Ready(Some(v)) => {
                 self.task = None;
                 Poll::Ready(Ok(v))
@@ -161,6 +187,14 @@ impl<T> Future for JoinHandle<T> {
             Poll::Pending => Poll::Pending,
         }
     }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "<non-string panic payload>".to_string())
 }
 
 impl<T> Drop for JoinHandle<T> {

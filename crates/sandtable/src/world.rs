@@ -454,8 +454,13 @@ impl World {
         if self.state_of(node) == NodeState::Crashed {
             return JoinHandle::cancelled();
         }
-        let (runnable, task) =
-            executor::create(&mut self.tasks.borrow_mut(), &self.ready, node, at, future);
+        let (runnable, task) = executor::create(
+            &mut self.tasks.borrow_mut(),
+            &self.ready,
+            (node, at),
+            self.config.task_panics_to_joiner,
+            future,
+        );
         runnable.schedule();
         JoinHandle::new(task)
     }

@@ -279,3 +279,34 @@ fn spawn_blocking_runs_the_closure_as_a_task_of_the_node() {
     assert_eq!(value, 42);
     assert_eq!(node, sim.lookup("main"), "it ran on the spawning node");
 }
+
+#[test]
+fn with_task_panics_to_joiner_a_panic_ends_only_its_task() {
+    let sim = Sim::builder().seed(3).task_panics_to_joiner(true).build();
+    let (err, after) = sim
+        .block_on("main", async {
+            let bad = spawn(async {
+                sleep(std::time::Duration::from_millis(5)).await;
+                panic!("boom at {}", 5);
+            });
+            let good = spawn(async { 7 });
+            let err = bad.await.unwrap_err();
+            (err, good.await.unwrap())
+        })
+        .unwrap();
+    assert!(err.is_panic() && !err.is_cancelled(), "{err:?}");
+    assert_eq!(err, JoinError::Panic("boom at 5".to_string()));
+    assert_eq!(after, 7, "the run went on");
+}
+
+#[test]
+fn by_default_a_joined_task_that_panics_still_fails_the_run() {
+    let sim = Sim::new(3);
+    let err = sim
+        .block_on("main", async { spawn(async { panic!("boom") }).await })
+        .unwrap_err();
+    assert!(
+        matches!(err, SimError::Panic { ref message, .. } if message == "boom"),
+        "{err}"
+    );
+}
