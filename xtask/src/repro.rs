@@ -9,34 +9,26 @@ use std::process::{Command, Stdio};
 
 use crate::fuzz::{build_worker, target_dir};
 use crate::signature::signature;
-use crate::targets::Selected;
+use crate::targets::OneSeed;
 use crate::worker::SeedResult;
 
 /// The flags of `cargo xtask repro`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target: `raft` or `raft/<bug>`.
-    target: String,
-    /// The seed.
-    #[arg(long)]
-    seed: u64,
-    /// The planted variant.
-    #[arg(long)]
-    bug: Option<String>,
+    /// Which seed of which target.
+    #[command(flatten)]
+    run: OneSeed,
     /// Replay this fault schedule instead of the seed's own (e.g. one `shrink` saved).
     #[arg(long)]
     schedule: Option<PathBuf>,
     /// A shorter faulty phase, seconds (as `shrink` may print).
     #[arg(long)]
     faults_secs: Option<u64>,
-    /// The seed was found with the fixed fault mix (`fuzz --no-swarm`).
-    #[arg(long)]
-    no_swarm: bool,
 }
 
 /// `cargo xtask repro`.
 pub fn main(args: Args) -> Result<(), String> {
-    let selected = Selected::resolve(&args.target, args.bug.as_deref())?.swarm(!args.no_swarm);
+    let selected = args.run.select()?;
     let program = build_worker(&selected.target)?;
     let mut flags = selected.worker_args();
     if let Some(s) = &args.schedule {
@@ -49,11 +41,11 @@ pub fn main(args: Args) -> Result<(), String> {
     let dir = target_dir()
         .join("sandtable")
         .join(format!("repro-{}", selected.label().replace('/', "-")))
-        .join(args.seed.to_string());
+        .join(args.run.seed.to_string());
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (log1, log2) = (dir.join("run1.log"), dir.join("run2.log"));
-    let first = run_seed(&program, &flags, args.seed, &log1)?;
-    let second = run_seed(&program, &flags, args.seed, &log2)?;
+    let first = run_seed(&program, &flags, args.run.seed, &log1)?;
+    let second = run_seed(&program, &flags, args.run.seed, &log2)?;
     let schedule = args
         .schedule
         .as_ref()
@@ -61,7 +53,7 @@ pub fn main(args: Args) -> Result<(), String> {
     println!(
         "repro {} seed {}{schedule}: {} in {:.3}s of virtual time, {} simulator events, {} fault events",
         selected.label(),
-        args.seed,
+        args.run.seed,
         if first.ok { "PASSES".to_string() } else { format!("FAILS ({})", signature(&first.caught_by, &first.message)) },
         first.virtual_ns as f64 / 1e9,
         first.events,
@@ -103,7 +95,12 @@ pub fn main(args: Args) -> Result<(), String> {
     // The harness's own check: the seed twice in one process, compared event by event.
     let mut twice = flags.clone();
     twice.push("--determinism".into());
-    if let Ok(r) = run_seed(&program, &twice, args.seed, &dir.join("determinism.log")) {
+    if let Ok(r) = run_seed(
+        &program,
+        &twice,
+        args.run.seed,
+        &dir.join("determinism.log"),
+    ) {
         if let Some(line) = r
             .message
             .lines()

@@ -16,26 +16,18 @@ use crate::ddmin::ddmin;
 use crate::fuzz::{build_worker, target_dir};
 use crate::shard::Batch;
 use crate::signature::signature;
-use crate::targets::Selected;
+use crate::targets::OneSeed;
 use crate::worker::{SeedResult, Worker};
 
 /// The flags of `cargo xtask shrink`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The target: `raft` or `raft/<bug>`.
-    target: String,
-    /// The failing seed.
-    #[arg(long)]
-    seed: u64,
-    /// The planted variant.
-    #[arg(long)]
-    bug: Option<String>,
+    /// Which failing seed of which target.
+    #[command(flatten)]
+    run: OneSeed,
     /// Start from this schedule instead of the seed's own.
     #[arg(long)]
     schedule: Option<PathBuf>,
-    /// The seed was found with the fixed fault mix (`fuzz --no-swarm`).
-    #[arg(long)]
-    no_swarm: bool,
 }
 
 /// Replays candidate schedules of one seed.
@@ -80,13 +72,13 @@ impl Replay {
 
 /// `cargo xtask shrink`.
 pub fn main(args: Args) -> Result<(), String> {
-    let selected = Selected::resolve(&args.target, args.bug.as_deref())?.swarm(!args.no_swarm);
+    let selected = args.run.select()?;
     let program = build_worker(&selected.target)?;
     let label = selected.label().replace('/', "-");
     let dir = target_dir()
         .join("sandtable")
         .join(format!("shrink-{label}"))
-        .join(args.seed.to_string());
+        .join(args.run.seed.to_string());
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut flags = selected.worker_args();
     flags.extend(["--name".to_string(), format!("shrink-{label}")]);
@@ -97,7 +89,7 @@ pub fn main(args: Args) -> Result<(), String> {
     };
     let mut replay = Replay {
         worker,
-        seed: args.seed,
+        seed: args.run.seed,
         dir: dir.clone(),
         runs: 0,
         faults_secs: None,
@@ -110,7 +102,7 @@ pub fn main(args: Args) -> Result<(), String> {
     };
     let before = replay.run(args.schedule.as_ref().map(|_| events.as_slice()))?;
     if before.ok {
-        return Err(format!("seed {} passes: nothing to shrink", args.seed));
+        return Err(format!("seed {} passes: nothing to shrink", args.run.seed));
     }
     let wanted = signature(&before.caught_by, &before.message);
     if args.schedule.is_none() {
@@ -120,7 +112,7 @@ pub fn main(args: Args) -> Result<(), String> {
     println!(
         "shrinking {} seed {} ({wanted}): {} fault events",
         selected.label(),
-        args.seed,
+        args.run.seed,
         events.len()
     );
 
@@ -157,7 +149,7 @@ pub fn main(args: Args) -> Result<(), String> {
     println!(
         "replay it: cargo xtask repro {} --seed {}{} --schedule {}{shortened}",
         selected.target.name,
-        args.seed,
+        args.run.seed,
         selected.bug_flag(),
         path.display()
     );

@@ -59,6 +59,29 @@ pub const TARGETS: &[Target] = &[
     },
 ];
 
+/// The flags naming one seed of a target, shared by `repro` and `shrink`.
+#[derive(clap::Args, Debug)]
+pub struct OneSeed {
+    /// The target: `raft` or `raft/<bug>`.
+    pub target: String,
+    /// The seed.
+    #[arg(long)]
+    pub seed: u64,
+    /// The planted variant.
+    #[arg(long)]
+    pub bug: Option<String>,
+    /// The seed was found with the fixed fault mix (`fuzz --no-swarm`).
+    #[arg(long)]
+    pub no_swarm: bool,
+}
+
+impl OneSeed {
+    /// The target and variant these flags name, with the fault mix they were found with.
+    pub fn select(&self) -> Result<Selected, String> {
+        Ok(Selected::resolve(&self.target, self.bug.as_deref())?.swarm(!self.no_swarm))
+    }
+}
+
 /// A target with its variant chosen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selected {
