@@ -129,6 +129,9 @@ pub use node::{NodeId, NodeState};
 
 pub mod rand;
 
+#[cfg(feature = "real")]
+pub mod real;
+
 mod sim;
 pub use sim::{ClientHandle, NodeBuilder, Sim, SimBuilder};
 
