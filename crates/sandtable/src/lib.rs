@@ -128,6 +128,7 @@ mod node;
 pub use node::{NodeId, NodeState};
 
 pub mod rand;
+mod rand_compat;
 
 #[cfg(feature = "real")]
 pub mod real;

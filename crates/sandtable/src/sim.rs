@@ -341,6 +341,80 @@ impl Sim {
         Ok(client.output().expect("the block_on future finished"))
     }
 
+    /// Runs a borrowed future (neither `'static` nor `Send`) as a task of the node `name` and
+    /// returns its output once it finishes — what a runtime trait's `block_on(&mut self, fut)`
+    /// needs. The node is created on first use and reused by later calls with the same name (it
+    /// is not a client: [`Sim::run`] does not wait for it). Tasks the future spawns live on
+    /// after it returns, on the same node, and run again at the next `block_on_local` or `run`.
+    ///
+    /// The future stays on this call's stack; the simulation polls it through a task that holds
+    /// only a pointer to it, which is cleared before this call returns or unwinds, so nothing
+    /// can reach the future once it is gone. On an error (a panic in any task, a deadlock, the
+    /// time limit) the future is dropped unfinished.
+    ///
+    /// Panics when called from inside a simulated task (a simulation cannot be driven from one
+    /// of its own polls) or when `name` is a server node.
+    ///
+    /// ```
+    /// use sandtable::prelude::*;
+    /// use std::time::Duration;
+    ///
+    /// let sim = Sim::new(7);
+    /// let mut total = 0;                        // borrowed by the future
+    /// let waited = sim.block_on_local("main", async {
+    ///     sleep(Duration::from_millis(5)).await;
+    ///     total += 1;
+    ///     std::rc::Rc::new(total)               // a non-Send output
+    /// }).unwrap();
+    /// assert_eq!((*waited, total), (1, 1));
+    /// ```
+    #[track_caller]
+    pub fn block_on_local<F: Future>(
+        &self,
+        name: impl Into<String>,
+        future: F,
+    ) -> Result<F::Output, SimError> {
+        let at = Location::caller();
+        let world = &self.handle.world;
+        assert!(
+            world.current.get().is_none(),
+            "Sim::block_on_local was called from inside a simulated task"
+        );
+        let name = name.into();
+        let node = match world.node_by_name(&name) {
+            Some(node) => {
+                let init = world.nodes.borrow()[node.index()].init.is_some();
+                assert!(!init, "block_on_local: `{name}` is a server node");
+                node
+            }
+            None => world.add_node(&name, None, 0, 0.0),
+        };
+        // Entered before the future is pinned, so that its destructor (timers, sockets) still
+        // finds the simulation when it runs at the end of this call.
+        let _enter = context::enter(world);
+        let mut future = std::pin::pin!(future);
+        let mut output = None;
+        let mut step = |cx: &mut std::task::Context<'_>| match future.as_mut().poll(cx) {
+            std::task::Poll::Ready(v) => {
+                output = Some(v);
+                std::task::Poll::Ready(())
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        };
+        let lent = Rc::new(Lent::new(&mut step));
+        let done = Rc::new(Cell::new(false));
+        // Declared after `step` (and so dropped before it): clears the pointer on every exit.
+        let _guard = LentGuard(lent.clone());
+        let proxy = Proxy {
+            lent,
+            done: done.clone(),
+        };
+        world.spawn_on(node, at, proxy).detach();
+        self.drive(&Until::Flag(done))?;
+        drop(_guard);
+        Ok(output.expect("the block_on_local future finished"))
+    }
+
     /// Generates the nemesis's fault schedule for a run of `duration` over the server nodes
     /// (clients are never targeted) from this run's seed — or takes the configured replay
     /// schedule — registers its target hooks, and applies it. Returns the schedule applied.
@@ -370,5 +444,65 @@ impl Sim {
         let world = &self.handle.world;
         let _enter = context::enter(world);
         world.run(until)
+    }
+}
+
+/// The poll step of a [`Sim::block_on_local`] future, with its lifetime erased.
+type Step = dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<()>;
+
+/// A pointer to a borrowed poll step, lent to the simulation while `block_on_local` runs.
+struct Lent {
+    step: Cell<Option<std::ptr::NonNull<Step>>>,
+}
+
+impl Lent {
+    fn new<'a>(
+        step: &'a mut (dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<()> + 'a),
+    ) -> Lent {
+        let ptr: *mut (dyn FnMut(&mut std::task::Context<'_>) -> std::task::Poll<()> + 'a) = step;
+        // SAFETY: only the trait object's lifetime bound changes (same layout). The pointer is
+        // dereferenced only while it is in the cell, and `LentGuard` takes it out before the
+        // step (and the future and output it borrows) goes out of scope, on every path.
+        let ptr: *mut Step = unsafe { std::mem::transmute(ptr) };
+        Lent {
+            step: Cell::new(std::ptr::NonNull::new(ptr)),
+        }
+    }
+}
+
+/// Takes the lent pointer back when `block_on_local` returns or unwinds.
+struct LentGuard(Rc<Lent>);
+
+impl Drop for LentGuard {
+    fn drop(&mut self) {
+        self.0.step.set(None);
+    }
+}
+
+/// The `'static` task that polls a lent step; once the step is taken back it ends.
+struct Proxy {
+    lent: Rc<Lent>,
+    done: Rc<Cell<bool>>,
+}
+
+impl Future for Proxy {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let Some(mut step) = self.lent.step.get() else {
+            return std::task::Poll::Ready(());
+        };
+        // SAFETY: the pointer is in the cell, so `block_on_local` is still running (it is
+        // driving the simulation that polls this task) and the step is alive and not otherwise
+        // used; polls do not nest, so this is the only reference to it for the call.
+        let polled = unsafe { step.as_mut() }(cx);
+        if polled.is_ready() {
+            self.lent.step.set(None);
+            self.done.set(true);
+        }
+        polled
     }
 }

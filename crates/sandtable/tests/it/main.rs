@@ -1,6 +1,7 @@
 //! Integration tests of the runtime, one binary (see STYLE.md).
 
 mod actor;
+mod block_on_local;
 mod buggify;
 mod determinism;
 mod disk;
@@ -11,6 +12,7 @@ mod invariants;
 mod mpsc;
 mod nemesis;
 mod net;
+mod node_rng;
 mod nodes;
 mod sync;
 mod tcp;
