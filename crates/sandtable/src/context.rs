@@ -42,10 +42,24 @@ impl Drop for EnterGuard {
 pub(crate) fn with<R>(what: &str, f: impl FnOnce(&World) -> R) -> R {
     match try_with(f) {
         Some(r) => r,
-        None => panic!(
-            "sandtable: `{what}` was called outside a simulation (no `Sim` is running on this thread)"
-        ),
+        None => outside(what),
     }
+}
+
+/// The panic of an API called where no backend answers.
+#[cold]
+#[track_caller]
+pub(crate) fn outside(what: &str) -> ! {
+    #[cfg(feature = "real")]
+    panic!(
+        "sandtable: `{what}` was called outside a simulation and outside a real runtime \
+         (neither a `Sim` nor a `sandtable::real::Runtime` is running on this thread)"
+    );
+    #[cfg(not(feature = "real"))]
+    panic!(
+        "sandtable: `{what}` was called outside a simulation (no `Sim` is running on this \
+         thread; the `real` feature runs the same code on a real network)"
+    );
 }
 
 /// Runs `f` with the current world, or returns None outside a simulation.

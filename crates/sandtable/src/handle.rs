@@ -34,6 +34,14 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         let world = context::current().unwrap_or_else(|| {
+            #[cfg(feature = "real")]
+            if crate::real::here() {
+                panic!(
+                    "sandtable: `Handle::current` was called on the real backend: fault injection \
+                     (crash, partitions, clocks, the nemesis) needs a simulation; \
+                     use `Handle::try_current` to act only in one"
+                );
+            }
             panic!("sandtable: `Handle::current` was called outside a simulation (no `Sim` is running on this thread)")
         });
         Handle { world }

@@ -37,6 +37,10 @@ pub fn rng() -> NodeRng {
 /// `with_rng` of the same node's stream inside `f` is refused, with a clear panic.
 #[track_caller]
 pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+    #[cfg(feature = "real")]
+    if !context::in_simulation() {
+        return real_with_rng(f);
+    }
     let (node, rng) = context::with("sandtable::rand", |w| {
         let node = w
             .current
@@ -53,6 +57,28 @@ pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
         rng: Some(rng),
     };
     f(lease.rng.as_mut().expect("just set"))
+}
+
+/// On the real backend: the runtime's stream (seeded by its config, or from the OS).
+#[cfg(feature = "real")]
+#[track_caller]
+fn real_with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+    let state = crate::real::try_with(|s| s.rng.borrow_mut().take())
+        .unwrap_or_else(|| context::outside("sandtable::rand"));
+    let rng = state.expect(
+        "sandtable::rand: the random stream is already in use \
+         (sandtable::rand called from inside a with_rng closure)",
+    );
+    /// Puts the stream back however `f` ends.
+    struct Back(Option<Box<ChaCha8Rng>>);
+    impl Drop for Back {
+        fn drop(&mut self) {
+            let rng = self.0.take();
+            let _ = crate::real::try_with(|s| *s.rng.borrow_mut() = rng);
+        }
+    }
+    let mut back = Back(Some(rng));
+    f(back.0.as_mut().expect("just set"))
 }
 
 /// Puts the node's stream back when the closure ends, however it ends.

@@ -18,13 +18,34 @@ where
     F::Output: 'static,
 {
     let at = Location::caller();
-    context::with("sandtable::task::spawn", |w| {
+    let mut future = Some(future);
+    let spawned = context::try_with(|w| {
         let node = w
             .current
             .get()
             .expect("sandtable::task::spawn must be called from a task of a simulated node; use Handle::spawn_on from outside");
-        w.spawn_on(node, at, future)
-    })
+        w.spawn_on(node, at, future.take().expect("taken once"))
+    });
+    match spawned {
+        Some(handle) => handle,
+        None => spawn_outside(future.take().expect("not taken outside a simulation")),
+    }
+}
+
+/// Outside a simulation: a task of the real backend, or the panic naming the call.
+#[cold]
+#[track_caller]
+fn spawn_outside<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    #[cfg(feature = "real")]
+    if crate::real::here() {
+        return crate::real::task::spawn(future);
+    }
+    drop(future);
+    context::outside("sandtable::task::spawn")
 }
 
 /// Same as [`spawn`]: the simulator is single-threaded, so every task is local.

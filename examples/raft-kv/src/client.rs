@@ -8,6 +8,7 @@ use sandtable::net::Endpoint;
 use sandtable::time::{self, Instant};
 
 use crate::message::{Msg, Op, OpResult, Refusal};
+use crate::node::Peer;
 
 /// How long one attempt waits for an answer before the client tries another node.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
@@ -17,14 +18,13 @@ pub struct Client {
     id: u64,
     seq: u64,
     ep: Endpoint<Msg>,
-    nodes: Vec<String>,
-    port: u16,
+    nodes: Vec<Peer>,
     leader: usize,
 }
 
 impl Client {
-    /// A session `id` (unique among the cluster's clients) with the nodes `nodes` on `port`.
-    pub async fn connect(id: u64, nodes: Vec<String>, port: u16) -> io::Result<Client> {
+    /// A session `id` (unique among the cluster's clients) with the cluster `nodes`.
+    pub async fn connect(id: u64, nodes: Vec<Peer>) -> io::Result<Client> {
         assert!(!nodes.is_empty(), "a client needs at least one node");
         let ep = Endpoint::<Msg>::bind("0.0.0.0:0").await?;
         let leader = sandtable::rand::random_range(0..nodes.len());
@@ -33,7 +33,6 @@ impl Client {
             seq: 0,
             ep,
             nodes,
-            port,
             leader,
         })
     }
@@ -46,7 +45,8 @@ impl Client {
         let deadline = Instant::now() + give_up;
         let mut attempt = 0u32;
         while Instant::now() < deadline {
-            let target = (self.nodes[self.leader].as_str(), self.port);
+            let peer = &self.nodes[self.leader];
+            let target = (peer.name.as_str(), peer.port);
             let request = Msg::Request {
                 client: self.id,
                 seq,

@@ -35,6 +35,8 @@ pub use bug::{Bug, UnknownBug};
 
 pub mod client;
 
+pub mod cluster;
+
 mod election;
 
 pub mod invariants;

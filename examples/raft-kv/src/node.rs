@@ -17,15 +17,37 @@ use crate::storage::Storage;
 /// Messages stepped before one persist-and-send round at most.
 const MAX_BATCH: usize = 64;
 
+/// One node of the cluster as its peers and clients address it: a name the network resolves
+/// (the simulator's node name, or on a real network an entry of the cluster map) and the port
+/// it listens on, for peers and clients alike.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// The node's name.
+    pub name: String,
+    /// Its port.
+    pub port: u16,
+}
+
+impl Peer {
+    /// `names`, all listening on `port` (as simulated nodes do, each with its own address).
+    pub fn all_on(names: &[String], port: u16) -> Vec<Peer> {
+        names
+            .iter()
+            .map(|name| Peer {
+                name: name.clone(),
+                port,
+            })
+            .collect()
+    }
+}
+
 /// Everything a node needs to start.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     /// This node's index in `nodes`.
     pub me: NodeIdx,
-    /// Every node's name (resolved by the network), in index order.
-    pub nodes: Vec<String>,
-    /// The port every node listens on, for peers and clients alike.
-    pub port: u16,
+    /// Every node, in index order (the same order on every node).
+    pub nodes: Vec<Peer>,
     /// Timing, sizes, and the planted bug.
     pub settings: Settings,
     /// The observer of this node's state changes.
@@ -34,13 +56,26 @@ pub struct NodeConfig {
 
 /// Runs one Raft node until its task is dropped (a crash) — recovering from its disk first.
 /// An I/O error it cannot get past (the disk refuses to open its files) ends the node.
+///
+/// The same function runs a simulated node (`scenario.rs`) and a real process (the `raft-kv`
+/// binary, on `sandtable::real`).
 pub async fn run(config: NodeConfig) -> io::Result<()> {
-    let ep = Endpoint::<Msg>::bind(("0.0.0.0", config.port)).await?;
+    let me = config.nodes.get(config.me).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "node index {} is not among {} nodes",
+                config.me,
+                config.nodes.len()
+            ),
+        )
+    })?;
+    let ep = Endpoint::<Msg>::bind(("0.0.0.0", me.port)).await?;
     // Names resolve once, at start (a name missing from the network is an error here).
     let peers = config
         .nodes
         .iter()
-        .map(|name| Ok(SocketAddr::new(sandtable::net::lookup(name)?, config.port)))
+        .map(|p| Ok(SocketAddr::new(sandtable::net::lookup(&p.name)?, p.port)))
         .collect::<io::Result<Vec<SocketAddr>>>()?;
     let (mut storage, recovered) = Storage::open(config.settings.bug).await?;
     let start = Instant::now();
@@ -60,7 +95,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
         let wait = raft.next_deadline().saturating_sub(start.elapsed());
         match time::timeout(wait, ep.recv()).await {
             Ok(Ok((msg, from))) => raft.step(start.elapsed(), from, msg),
-            Ok(Err(e)) => tracing::debug!("dropped a message: {e}"),
+            Ok(Err(e)) => tracing::warn!("dropped a message: {e}"),
             Err(_elapsed) => {}
         }
         // Batch: step every message already waiting, so one sync and one round of appends
@@ -68,7 +103,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
         for _ in 0..MAX_BATCH {
             match ep.recv().now_or_never() {
                 Some(Ok((msg, from))) => raft.step(start.elapsed(), from, msg),
-                Some(Err(e)) => tracing::debug!("dropped a message: {e}"),
+                Some(Err(e)) => tracing::warn!("dropped a message: {e}"),
                 None => break,
             }
         }

@@ -10,7 +10,7 @@ use sandtable::{BoxError, Progress, Sim};
 
 use crate::bug::Bug;
 use crate::invariants::ClusterChecker;
-use crate::node::{self, NodeConfig};
+use crate::node::{self, NodeConfig, Peer};
 use crate::settings::Settings;
 use crate::workload::ClientLoop;
 
@@ -158,8 +158,7 @@ impl Scenario {
         for me in 0..self.nodes {
             let config = NodeConfig {
                 me,
-                nodes: names.clone(),
-                port: PORT,
+                nodes: Peer::all_on(&names, PORT),
                 settings: self.settings.clone(),
                 probe: checker.probe(),
             };
@@ -180,9 +179,9 @@ impl Scenario {
             progress.expect(format!("client{c}"));
             let client = ClientLoop {
                 index: c,
+                first_session: 1,
                 stride: self.clients as u64,
-                nodes: names.clone(),
-                port: PORT,
+                nodes: Peer::all_on(&names, PORT),
                 history: history.clone(),
                 until,
                 progress: progress.clone(),

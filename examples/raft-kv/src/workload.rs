@@ -28,24 +28,36 @@ pub const GIVE_UP: Duration = Duration::from_secs(1);
 /// One client loop.
 #[derive(Clone)]
 pub struct ClientLoop {
-    /// The loop's index (its session id is `index + 1`; its first process id is `index`).
+    /// The loop's index (its session id is `first_session + index`; its first process id is
+    /// `index`).
     pub index: u64,
+    /// The session id of loop 0: loops of different runs against one cluster need ids apart,
+    /// or the cluster takes a new run's requests for retries of an old one's.
+    pub first_session: u64,
     /// Process ids step by this much at each retirement (the number of loops).
     pub stride: u64,
-    /// The cluster's node names.
-    pub nodes: Vec<String>,
-    /// Their port.
-    pub port: u16,
+    /// The cluster's nodes.
+    pub nodes: Vec<crate::node::Peer>,
     /// Where operations are recorded.
     pub history: Recorder,
-    /// Invoke nothing once true virtual time reaches this.
+    /// Invoke nothing once the workload clock (virtual time, or the process clock on a real
+    /// network) reaches this.
     pub until: Duration,
     /// Told at every definite answer (for the liveness check).
     pub progress: Progress,
 }
 
+/// Time for the history and the loop's phases: true virtual time in a simulation (one clock for
+/// every client), the process's monotonic clock on a real network.
+fn elapsed() -> Duration {
+    match Handle::try_current() {
+        Some(h) => h.elapsed(),
+        None => Duration::from_nanos(sandtable::time::Instant::now().as_nanos().max(0) as u64),
+    }
+}
+
 fn now_ns() -> Option<u64> {
-    Handle::try_current().map(|h| h.elapsed().as_nanos() as u64)
+    Some(elapsed().as_nanos() as u64)
 }
 
 /// A random operation: a read with probability `reads_percent`, else a put (2/3) or a cas.
@@ -82,12 +94,11 @@ impl ClientLoop {
     /// Runs operations until `until`.
     pub async fn run(self) {
         let name = format!("client{}", self.index);
-        let mut client = Client::connect(self.index + 1, self.nodes.clone(), self.port)
+        let mut client = Client::connect(self.first_session + self.index, self.nodes.clone())
             .await
             .expect("a client can bind an ephemeral port");
         let mut process = self.index;
         let reads_percent = READ_MIXES[sandtable::rand::random_range(0..READ_MIXES.len())];
-        let elapsed = || Handle::try_current().map_or(Duration::ZERO, |h| h.elapsed());
         let (mut busy, mut phase_end) = (true, Duration::ZERO);
         while elapsed() < self.until {
             if elapsed() >= phase_end {

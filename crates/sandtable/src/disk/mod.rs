@@ -115,6 +115,25 @@ fn maybe_corrupt(disk: &mut Disk, mut data: Vec<u8>) -> Vec<u8> {
 pub struct File {
     path: Arc<str>,
     incarnation: u32,
+    /// A file of the real backend (then `incarnation` is unused).
+    #[cfg(feature = "real")]
+    real: Option<Arc<std::fs::File>>,
+}
+
+/// On the real backend, runs `$real` and returns its result from the enclosing function.
+macro_rules! real {
+    (let $pat:pat = $value:expr, $real:expr) => {
+        #[cfg(feature = "real")]
+        if let $pat = $value {
+            return $real;
+        }
+    };
+    ($cond:expr, $real:expr) => {
+        #[cfg(feature = "real")]
+        if $cond {
+            return $real;
+        }
+    };
 }
 
 impl File {
@@ -134,6 +153,14 @@ impl File {
     }
 
     async fn open_with(path: &str, create: bool, truncate: bool) -> io::Result<File> {
+        real!(crate::real::here(), {
+            let file = crate::real::disk::open(path, create, truncate).await?;
+            Ok(File {
+                path: Arc::from(path),
+                incarnation: 0,
+                real: Some(file),
+            })
+        });
         let incarnation = context::with("sandtable::disk::File", |w| current(w).map(|(_, i)| i))?;
         op(Kind::Meta, |d| {
             if create {
@@ -147,6 +174,8 @@ impl File {
         Ok(File {
             path: Arc::from(path),
             incarnation,
+            #[cfg(feature = "real")]
+            real: None,
         })
     }
 
@@ -171,6 +200,7 @@ impl File {
 
     /// Reads up to `len` bytes at `offset` (fewer at the end of the file).
     pub async fn read_at(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        real!(let Some(f) = &self.real, crate::real::disk::read_at(f, offset, len).await);
         self.check()?;
         op(Kind::Read, |d| {
             let data = d.read(&self.path, offset, len)?;
@@ -186,12 +216,14 @@ impl File {
 
     /// Writes `data` at `offset`, extending the file with zeros if needed. Not durable until sync.
     pub async fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        real!(let Some(f) = &self.real, crate::real::disk::write_at(f, offset, data).await);
         self.check()?;
         op(Kind::Write, |d| d.write(&self.path, offset, data)).await
     }
 
     /// Appends `data`; returns the offset it was written at.
     pub async fn append(&self, data: &[u8]) -> io::Result<u64> {
+        real!(let Some(f) = &self.real, crate::real::disk::append(f, data).await);
         self.check()?;
         op(Kind::Write, |d| {
             let at = d.len(&self.path)?;
@@ -202,18 +234,21 @@ impl File {
 
     /// Truncates or extends the file to `len` bytes. Not durable until sync.
     pub async fn set_len(&self, len: u64) -> io::Result<()> {
+        real!(let Some(f) = &self.real, crate::real::disk::set_len(f, len).await);
         self.check()?;
         op(Kind::Write, |d| d.set_len(&self.path, len)).await
     }
 
     /// Makes every write so far durable.
     pub async fn sync(&self) -> io::Result<()> {
+        real!(let Some(f) = &self.real, crate::real::disk::sync(f).await);
         self.check()?;
         op(Kind::Sync, |d| d.sync(&self.path)).await
     }
 
     /// Current length in bytes.
     pub fn len(&self) -> io::Result<u64> {
+        real!(let Some(f) = &self.real, crate::real::disk::len(f));
         self.check()?;
         context::with("sandtable::disk::File::len", |w| {
             let (node, _) = current(w)?;
@@ -229,21 +264,28 @@ impl File {
 
 /// Renames a file (durable at once).
 pub async fn rename(from: &str, to: &str) -> io::Result<()> {
+    real!(
+        crate::real::here(),
+        crate::real::disk::rename(from, to).await
+    );
     op(Kind::Meta, |d| d.rename(from, to)).await
 }
 
 /// Removes a file (durable at once).
 pub async fn remove(path: &str) -> io::Result<()> {
+    real!(crate::real::here(), crate::real::disk::remove(path).await);
     op(Kind::Meta, |d| d.remove(path)).await
 }
 
 /// Every file of the current node, sorted.
 pub async fn list() -> io::Result<Vec<String>> {
+    real!(crate::real::here(), crate::real::disk::list().await);
     op(Kind::Meta, |d| Ok(d.list())).await
 }
 
 /// Whether `path` exists on the current node.
 pub async fn exists(path: &str) -> io::Result<bool> {
+    real!(crate::real::here(), crate::real::disk::exists(path).await);
     op(Kind::Meta, |d| Ok(d.exists(path))).await
 }
 

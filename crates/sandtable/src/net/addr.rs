@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::context;
 
-/// Something that names one socket address. Node names resolve through the simulation
-/// (never through real DNS).
+/// Something that names one socket address. Node names resolve through the simulation, or on
+/// the real backend through its cluster map (never through real DNS).
 pub trait ToSocketAddr {
     /// The address, or an error naming what could not be resolved.
     fn to_socket_addr(&self) -> io::Result<SocketAddr>;
@@ -67,10 +67,15 @@ fn invalid(s: &str, why: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, format!("address {s:?}: {why}"))
 }
 
-/// The IP address of the node called `name` (or `name` parsed as an IP address).
+/// The IP address of the node called `name` (or `name` parsed as an IP address): the simulated
+/// node's, or on the real backend the cluster map's entry.
 pub fn lookup(name: &str) -> io::Result<IpAddr> {
     if let Ok(ip) = name.parse::<IpAddr>() {
         return Ok(ip);
+    }
+    #[cfg(feature = "real")]
+    if crate::real::here() {
+        return crate::real::net::lookup(name);
     }
     context::with("sandtable::net::lookup", |w| {
         let id = w.node_by_name(name).ok_or_else(|| {

@@ -85,7 +85,7 @@ impl<M: Serialize + DeserializeOwned> Endpoint<M> {
     pub async fn send(&self, to: impl ToSocketAddr, msg: &M) -> Result<(), NetError> {
         let to = to.to_socket_addr()?;
         let bytes = encode(msg).map_err(|source| NetError::Encode { to, source })?;
-        self.socket.send_vec(bytes, to)?;
+        self.socket.send_vec(bytes, to).await?;
         Ok(())
     }
 

@@ -17,6 +17,6 @@ pub use addr::{lookup, ToSocketAddr};
 pub use control::NetControl;
 pub use endpoint::{decode, encode, Endpoint, NetError};
 pub use link::{Latency, LinkConfig};
-pub use socket::UdpSocket;
+pub use socket::{UdpSocket, MAX_DATAGRAM};
 pub use stats::NetStats;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpConfig, TcpListener, TcpStream};

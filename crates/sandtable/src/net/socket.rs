@@ -117,6 +117,21 @@ pub struct UdpSocket {
     node: NodeId,
     local: SocketAddr,
     id: u64,
+    /// A socket of the real backend (the fields above are then unused).
+    #[cfg(feature = "real")]
+    real: Option<tokio::net::UdpSocket>,
+}
+
+/// The largest datagram payload: what UDP over IPv4 carries (65,535 − 8 − 20 bytes). The
+/// simulator refuses larger ones too, so code that passes in simulation does not break on real
+/// sockets.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+fn too_large(len: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("a datagram of {len} bytes is larger than UDP allows ({MAX_DATAGRAM} bytes)"),
+    )
 }
 
 impl UdpSocket {
@@ -124,6 +139,16 @@ impl UdpSocket {
     /// node's own address; port 0 picks a free ephemeral port.
     pub async fn bind(addr: impl ToSocketAddr) -> io::Result<UdpSocket> {
         let addr = addr.to_socket_addr()?;
+        #[cfg(feature = "real")]
+        if crate::real::here() {
+            let socket = crate::real::net::udp_bind(addr).await?;
+            return Ok(UdpSocket {
+                node: NodeId(u32::MAX),
+                local: socket.local_addr()?,
+                id: u64::MAX,
+                real: Some(socket),
+            });
+        }
         context::with("UdpSocket::bind", |w| {
             let node = current_node(w)?;
             let mut nodes = w.nodes.borrow_mut();
@@ -144,6 +169,8 @@ impl UdpSocket {
                 node,
                 local: SocketAddr::new(n.ip, port),
                 id,
+                #[cfg(feature = "real")]
+                real: None,
             })
         })
     }
@@ -156,13 +183,27 @@ impl UdpSocket {
     /// Sends one datagram. Completes at once: the network decides its fate (delay, loss).
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddr) -> io::Result<usize> {
         let target = target.to_socket_addr()?;
+        if buf.len() > MAX_DATAGRAM {
+            return Err(too_large(buf.len()));
+        }
+        #[cfg(feature = "real")]
+        if let Some(real) = &self.real {
+            return real.send_to(buf, target).await;
+        }
         let payload = context::with("UdpSocket::send_to", |w| w.buffer_with(buf));
-        self.send_vec(payload, target)?;
+        self.send_vec(payload, target).await?;
         Ok(buf.len())
     }
 
     /// Sends an owned buffer without copying it (the typed endpoint uses this).
-    pub(crate) fn send_vec(&self, payload: Vec<u8>, target: SocketAddr) -> io::Result<()> {
+    pub(crate) async fn send_vec(&self, payload: Vec<u8>, target: SocketAddr) -> io::Result<()> {
+        if payload.len() > MAX_DATAGRAM {
+            return Err(too_large(payload.len()));
+        }
+        #[cfg(feature = "real")]
+        if let Some(real) = &self.real {
+            return real.send_to(&payload, target).await.map(drop);
+        }
         context::with("UdpSocket::send_to", |w| {
             let to = resolve(w, target.ip())?;
             w.send_packet(self.node, self.local, to, target, payload);
@@ -172,6 +213,10 @@ impl UdpSocket {
 
     /// Receives one datagram into `buf`, truncating it if `buf` is too small (as UDP does).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        #[cfg(feature = "real")]
+        if let Some(real) = &self.real {
+            return real.recv_from(buf).await;
+        }
         let (data, from) = self.recv_vec().await?;
         let n = data.len().min(buf.len());
         buf[..n].copy_from_slice(&data[..n]);
@@ -186,6 +231,10 @@ impl UdpSocket {
 
     /// Polls for one datagram.
     pub fn poll_recv_vec(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Vec<u8>, SocketAddr)>> {
+        #[cfg(feature = "real")]
+        if let Some(real) = &self.real {
+            return crate::real::net::poll_recv_vec(real, cx);
+        }
         context::with("UdpSocket::recv_from", |w| {
             w.nodes.borrow_mut()[self.node.index()].bindings.poll_recv(
                 self.local.port(),
@@ -198,6 +247,10 @@ impl UdpSocket {
 
 impl Drop for UdpSocket {
     fn drop(&mut self) {
+        #[cfg(feature = "real")]
+        if self.real.is_some() {
+            return;
+        }
         context::try_with(|w| {
             if let Ok(mut nodes) = w.nodes.try_borrow_mut() {
                 nodes[self.node.index()]

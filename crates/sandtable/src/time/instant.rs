@@ -15,7 +15,10 @@ pub struct Instant(pub(crate) i64);
 impl Instant {
     /// The current node's monotonic time (true virtual time outside a node's task).
     pub fn now() -> Instant {
-        context::with("sandtable::time::Instant::now", |w| Instant(local_mono(w)))
+        match context::try_with(|w| Instant(local_mono(w))) {
+            Some(now) => now,
+            None => real_now(),
+        }
     }
 
     /// Time from `earlier` to `self`, zero if `earlier` is later.
@@ -58,6 +61,17 @@ impl Instant {
     pub fn as_nanos(&self) -> i64 {
         self.0
     }
+}
+
+/// Outside a simulation: the real backend's monotonic clock, or the panic naming the call.
+#[cold]
+#[track_caller]
+fn real_now() -> Instant {
+    #[cfg(feature = "real")]
+    if crate::real::here() {
+        return crate::real::time::now();
+    }
+    context::outside("sandtable::time::Instant::now")
 }
 
 pub(crate) fn local_mono(w: &World) -> i64 {
@@ -122,6 +136,10 @@ impl SystemTime {
 
     /// The current node's wall-clock time.
     pub fn now() -> SystemTime {
+        #[cfg(feature = "real")]
+        if !context::in_simulation() && crate::real::here() {
+            return SystemTime(crate::real::time::system_now_unix_ns());
+        }
         context::with("sandtable::time::SystemTime::now", |w| {
             let now = w.now.get();
             let wall = match w.current.get() {

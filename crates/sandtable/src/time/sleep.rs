@@ -27,6 +27,9 @@ pub struct Sleep {
     deadline: Instant,
     /// The registered timer slot, once polled.
     slot: Option<u32>,
+    /// On the real backend: tokio's timer, once polled.
+    #[cfg(feature = "real")]
+    real: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Sleep {
@@ -34,6 +37,8 @@ impl Sleep {
         Sleep {
             deadline,
             slot: None,
+            #[cfg(feature = "real")]
+            real: None,
         }
     }
 
@@ -51,6 +56,10 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel();
         self.deadline = deadline;
+        #[cfg(feature = "real")]
+        {
+            self.real = None;
+        }
     }
 
     fn cancel(&mut self) {
@@ -97,7 +106,21 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        context::with("sandtable::time::sleep", |w| {
+        #[cfg(feature = "real")]
+        if let Some(real) = this.real.as_mut() {
+            return real.as_mut().poll(cx);
+        }
+        match context::try_with(|w| this.poll_sim(w, cx)) {
+            Some(polled) => polled,
+            None => this.poll_real(cx),
+        }
+    }
+}
+
+impl Sleep {
+    fn poll_sim(&mut self, w: &World, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
+        {
             let node = w
                 .current
                 .get()
@@ -113,7 +136,21 @@ impl Future for Sleep {
                 this.register(w, cx, fire, node);
                 Poll::Pending
             }
-        })
+        }
+    }
+
+    /// Outside a simulation: tokio's timer on the real backend, or the panic naming the call.
+    #[cold]
+    fn poll_real(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        #[cfg(feature = "real")]
+        if crate::real::here() {
+            let real = self
+                .real
+                .insert(crate::real::time::sleep_until(self.deadline));
+            return real.as_mut().poll(cx);
+        }
+        let _ = cx;
+        context::outside("sandtable::time::sleep")
     }
 }
 

@@ -14,6 +14,8 @@ mod nemesis;
 mod net;
 mod node_rng;
 mod nodes;
+#[cfg(feature = "real")]
+mod parity;
 mod sync;
 mod tcp;
 mod test_macro;

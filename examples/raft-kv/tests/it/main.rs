@@ -3,4 +3,5 @@
 //! that should find it.
 
 mod bugs;
+mod real_cluster;
 mod sweep;

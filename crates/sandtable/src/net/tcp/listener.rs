@@ -22,6 +22,9 @@ pub struct TcpListener {
     node: NodeId,
     local: SocketAddr,
     id: u64,
+    /// A listener of the real backend (the fields above are then unused).
+    #[cfg(feature = "real")]
+    real: Option<tokio::net::TcpListener>,
 }
 
 impl TcpListener {
@@ -29,6 +32,16 @@ impl TcpListener {
     /// the node's own address; port 0 picks a free ephemeral port.
     pub async fn bind(addr: impl ToSocketAddr) -> io::Result<TcpListener> {
         let addr = addr.to_socket_addr()?;
+        #[cfg(feature = "real")]
+        if crate::real::here() {
+            let listener = crate::real::net::tcp_bind(addr).await?;
+            return Ok(TcpListener {
+                node: NodeId(u32::MAX),
+                local: listener.local_addr()?,
+                id: u64::MAX,
+                real: Some(listener),
+            });
+        }
         context::with("TcpListener::bind", |w| {
             let node = current_node(w)?;
             let (ip, name) = {
@@ -56,7 +69,13 @@ impl TcpListener {
             tcp.listeners.insert((node, port), listener);
             let local = SocketAddr::new(ip, port);
             tracing::debug!(target: "sandtable::net", %local, "tcp listen");
-            Ok(TcpListener { node, local, id })
+            Ok(TcpListener {
+                node,
+                local,
+                id,
+                #[cfg(feature = "real")]
+                real: None,
+            })
         })
     }
 
@@ -72,6 +91,14 @@ impl TcpListener {
 
     /// Polls for the next incoming connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        #[cfg(feature = "real")]
+        if let Some(real) = &self.real {
+            return real.poll_accept(cx).map(|r| {
+                let (stream, peer) = r?;
+                stream.set_nodelay(true)?;
+                Ok((TcpStream::from_real(stream)?, peer))
+            });
+        }
         context::with("TcpListener::accept", |w| {
             let mut net = w.net.borrow_mut();
             let tcp = &mut net.tcp;
@@ -109,6 +136,10 @@ impl TcpListener {
 
 impl Drop for TcpListener {
     fn drop(&mut self) {
+        #[cfg(feature = "real")]
+        if self.real.is_some() {
+            return;
+        }
         context::try_with(|w| {
             let Ok(mut net) = w.net.try_borrow_mut() else {
                 return;

@@ -310,6 +310,8 @@ pub struct TcpStream {
 #[derive(Debug)]
 pub struct OwnedReadHalf {
     side: Side,
+    #[cfg(feature = "real")]
+    real: Option<tokio::net::tcp::OwnedReadHalf>,
 }
 
 /// The write half of a [`TcpStream`], from [`TcpStream::into_split`]. Dropping it shuts the
@@ -317,6 +319,8 @@ pub struct OwnedReadHalf {
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     side: Side,
+    #[cfg(feature = "real")]
+    real: Option<tokio::net::tcp::OwnedWriteHalf>,
 }
 
 impl TcpStream {
@@ -326,15 +330,50 @@ impl TcpStream {
     /// crashed host).
     pub async fn connect(addr: impl ToSocketAddr) -> io::Result<TcpStream> {
         let addr = addr.to_socket_addr()?;
+        #[cfg(feature = "real")]
+        if crate::real::here() {
+            return TcpStream::from_real(crate::real::net::tcp_connect(addr).await?);
+        }
         let mut connecting = context::with("TcpStream::connect", |w| w.tcp_connect(addr))?;
         poll_fn(|cx| connecting.poll(cx)).await
     }
 
     pub(crate) fn from_side(side: Side) -> TcpStream {
         TcpStream {
-            read: OwnedReadHalf { side },
-            write: OwnedWriteHalf { side },
+            read: OwnedReadHalf {
+                side,
+                #[cfg(feature = "real")]
+                real: None,
+            },
+            write: OwnedWriteHalf {
+                side,
+                #[cfg(feature = "real")]
+                real: None,
+            },
         }
+    }
+
+    /// A stream of the real backend.
+    #[cfg(feature = "real")]
+    pub(crate) fn from_real(stream: tokio::net::TcpStream) -> io::Result<TcpStream> {
+        let side = Side {
+            key: u32::MAX,
+            id: u64::MAX,
+            side: CLIENT,
+            local: stream.local_addr()?,
+            peer: stream.peer_addr()?,
+        };
+        let (read, write) = stream.into_split();
+        Ok(TcpStream {
+            read: OwnedReadHalf {
+                side,
+                real: Some(read),
+            },
+            write: OwnedWriteHalf {
+                side,
+                real: Some(write),
+            },
+        })
     }
 
     /// This end's address (the node's address and an ephemeral port for a client).
@@ -378,7 +417,15 @@ impl TcpStream {
 impl OwnedReadHalf {
     /// See [`TcpStream::read`].
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.side.poll_read(cx, buf)).await
+        poll_fn(|cx| self.poll_read_buf(cx, buf)).await
+    }
+
+    fn poll_read_buf(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        #[cfg(feature = "real")]
+        if let Some(real) = self.real.as_mut() {
+            return crate::real::net::poll_read(real, cx, buf);
+        }
+        self.side.poll_read(cx, buf)
     }
 
     /// The other end's address.
@@ -395,7 +442,24 @@ impl OwnedReadHalf {
 impl OwnedWriteHalf {
     /// See [`TcpStream::write`].
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.side.poll_write(cx, buf)).await
+        poll_fn(|cx| self.poll_write_buf(cx, buf)).await
+    }
+
+    fn poll_write_buf(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        #[cfg(feature = "real")]
+        if let Some(real) = self.real.as_mut() {
+            return crate::real::net::poll_write(real, cx, buf);
+        }
+        self.side.poll_write(cx, buf)
+    }
+
+    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        #[cfg(feature = "real")]
+        if let Some(real) = self.real.as_mut() {
+            return crate::real::net::poll_shutdown(real, cx);
+        }
+        let _ = cx;
+        Poll::Ready(self.side.shutdown())
     }
 
     /// See [`TcpStream::write_all`].
@@ -409,7 +473,7 @@ impl OwnedWriteHalf {
 
     /// See [`TcpStream::shutdown`].
     pub async fn shutdown(&mut self) -> io::Result<()> {
-        self.side.shutdown()
+        poll_fn(|cx| self.poll_shutdown(cx)).await
     }
 
     /// The other end's address.
@@ -425,12 +489,20 @@ impl OwnedWriteHalf {
 
 impl Drop for OwnedReadHalf {
     fn drop(&mut self) {
+        #[cfg(feature = "real")]
+        if self.real.is_some() {
+            return;
+        }
         self.side.release(true, false);
     }
 }
 
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
+        #[cfg(feature = "real")]
+        if self.real.is_some() {
+            return;
+        }
         self.side.release(false, true);
     }
 }
@@ -441,7 +513,7 @@ impl AsyncRead for OwnedReadHalf {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.side.poll_read(cx, buf)
+        self.get_mut().poll_read_buf(cx, buf)
     }
 }
 
@@ -451,7 +523,7 @@ impl AsyncWrite for OwnedWriteHalf {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.side.poll_write(cx, buf)
+        self.get_mut().poll_write_buf(cx, buf)
     }
 
     /// Nothing is buffered on the sending side: writes are on the wire when they return.
@@ -459,8 +531,8 @@ impl AsyncWrite for OwnedWriteHalf {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.side.shutdown())
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_shutdown(cx)
     }
 }
 
