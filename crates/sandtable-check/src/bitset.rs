@@ -44,7 +44,6 @@ impl Bitset {
     }
 
     /// Whether `i` is present.
-    #[cfg(test)]
     pub(crate) fn contains(&self, i: usize) -> bool {
         self.words[i / 64] & (1 << (i % 64)) != 0
     }

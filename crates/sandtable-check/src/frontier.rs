@@ -42,6 +42,8 @@ pub(crate) struct Frontier {
     call: Vec<usize>,
     /// Scratch: the current candidates.
     buf: Vec<u32>,
+    /// The `ok` operation returning first among the current candidates, if any.
+    forced: Option<u32>,
 }
 
 impl Frontier {
@@ -84,6 +86,7 @@ impl Frontier {
             heads,
             call,
             buf: Vec::new(),
+            forced: None,
         }
     }
 
@@ -107,6 +110,7 @@ impl Frontier {
         needed: &mut Vec<M::State>,
     ) -> Option<(u32, Key)> {
         let forced = self.collect(&p.intervals);
+        self.forced = forced;
         let step = |op: u32| p.model.step(state, p.inputs[op as usize]);
         if above == (0, 0) {
             let read_only =
@@ -159,6 +163,25 @@ impl Frontier {
             }
         }
         best
+    }
+
+    /// The candidates of the latest [`pick`](Self::pick).
+    pub(crate) fn candidates(&self) -> &[u32] {
+        &self.buf
+    }
+
+    /// Whether the operation that must come next (see [`pick`](Self::pick)) may still take
+    /// effect after candidate `op` led to `next` ([`Model::may_enable`]).
+    pub(crate) fn viable<M: Model>(&self, p: &Problem<'_, M>, next: &M::State, op: u32) -> bool {
+        let Some(f) = self.forced.filter(|&f| f != op) else {
+            return true;
+        };
+        let between = self
+            .buf
+            .iter()
+            .filter(|&&o| o != op && o != f)
+            .map(|&o| p.inputs[o as usize]);
+        p.model.may_enable(next, p.inputs[f as usize], between)
     }
 
     /// Fills `buf` with the candidates and returns the forced operation: the `ok` operations

@@ -24,6 +24,7 @@ mod memo;
 mod precheck;
 mod schedule;
 mod search;
+mod shadows;
 mod witness;
 mod zones;
 

@@ -119,6 +119,47 @@ pub trait Model: Sync {
             .is_some_and(|next| self.step(&next, then).is_some())
     }
 
+    /// Whether `then` may still take effect after `state` when only operations like those of
+    /// `between` (each any number of times, in any order, or not at all) take effect first.
+    /// The search asks this of the `ok` operation that must come next (the one returning
+    /// first) after each candidate, with the other candidates as `between`, and drops the
+    /// candidate at once when the answer is no, instead of trying every order of the others
+    /// before finding out. Override it when a dead end is cheap to see (a string that only
+    /// appends change never gets shorter). It must be sound: `false` only when no such
+    /// sequence leads to a state in which `then` takes effect. Default: `true`.
+    fn may_enable<'i>(
+        &self,
+        state: &Self::State,
+        then: &Self::Input,
+        between: impl Iterator<Item = &'i Self::Input>,
+    ) -> bool
+    where
+        Self: Sized,
+        Self::Input: 'i,
+    {
+        let _ = (state, then, between);
+        true
+    }
+
+    /// Whether `input` may replace the state with one that does not depend on the state before
+    /// (a put, a blind write): see [`Model::hides`]. Default: `false`.
+    fn resets(&self, input: &Self::Input) -> bool {
+        let _ = input;
+        false
+    }
+
+    /// Whether `reader` fails in every state reached from one in which `writer` has just taken
+    /// effect, through any operations none of which [`resets`](Model::resets) (a get of a
+    /// string that does not contain a string appended before). The search then drops a
+    /// branch in which an `ok` writer is still to be placed, an `ok` reader invoked after the
+    /// writer returned hides from it, and no reset is left that could come between them. It
+    /// must be sound: `true` only when no such state lets `reader` take effect. Default:
+    /// `false`.
+    fn hides(&self, writer: &Self::Input, reader: &Self::Input) -> bool {
+        let _ = (writer, reader);
+        false
+    }
+
     /// The state an operation needs to find when it takes effect, if it needs a single one (a
     /// read of `v` needs `v`; a cas from `a` needs `a`). With [`Model::sets`] this enables a
     /// quick, sound pre-check that rejects operations no order can satisfy (a value read that

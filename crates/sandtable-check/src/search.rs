@@ -8,6 +8,7 @@ use crate::bitset::Bitset;
 use crate::entries::Interval;
 use crate::frontier::{Frontier, Key, FREE};
 use crate::memo::{zobrist_key, Memo};
+use crate::shadows::Shadows;
 use crate::Model;
 
 /// Limits for one search.
@@ -101,6 +102,8 @@ pub(crate) struct Search<'p, 'a, M: Model> {
     tried: Key,
     /// Scratch for [`Frontier::pick`].
     needed: Vec<M::State>,
+    /// Writes a later read cannot see, if the model knows of any.
+    shadows: Option<Shadows>,
 }
 
 impl<'p, 'a, M: Model> Search<'p, 'a, M> {
@@ -128,6 +131,7 @@ impl<'p, 'a, M: Model> Search<'p, 'a, M> {
             steps: 0,
             tried: (0, 0),
             needed: Vec::new(),
+            shadows: Shadows::new(problem),
         }
     }
 
@@ -153,7 +157,12 @@ impl<'p, 'a, M: Model> Search<'p, 'a, M> {
                     .pick(problem, &self.state, self.tried, &mut self.needed)
             {
                 let i = op as usize;
-                if let Some(next) = problem.model.step(&self.state, problem.inputs[i]) {
+                if let Some(next) = problem
+                    .model
+                    .step(&self.state, problem.inputs[i])
+                    .filter(|next| self.remaining.viable(problem, next, op))
+                    .filter(|_| !self.shadowed(op))
+                {
                     let (set, bit) = self.slot[i];
                     self.bits[set].insert(bit);
                     let heap = |s: &M::State| problem.model.heap_bytes(s);
@@ -193,6 +202,19 @@ impl<'p, 'a, M: Model> Search<'p, 'a, M> {
                 self.tried = key;
             }
         }
+    }
+
+    /// Whether placing `op` now leaves a candidate that can no longer be placed
+    /// ([`Shadows::dead`]).
+    fn shadowed(&self, op: u32) -> bool {
+        let Some(shadows) = &self.shadows else {
+            return false;
+        };
+        let placed = |o: u32| {
+            let (set, bit) = self.slot[o as usize];
+            self.bits[set].contains(bit)
+        };
+        shadows.dead(self.remaining.candidates(), op, placed)
     }
 
     fn outcome(&self, found: Found, witness: Vec<u32>) -> Outcome {

@@ -86,6 +86,37 @@ impl Model for KvAppend {
         }
     }
 
+    /// Appends only make the string longer: a get of `v` stays possible only if `v` extends
+    /// the current string, or a put of a string that `v` extends may still replace it.
+    fn may_enable<'i>(
+        &self,
+        state: &Arc<str>,
+        then: &KvAppendOp,
+        mut between: impl Iterator<Item = &'i KvAppendOp>,
+    ) -> bool {
+        match then {
+            KvAppendOp::Get(v) => {
+                v.starts_with(&**state)
+                    || between.any(|op| matches!(op, KvAppendOp::Put(p) if v.starts_with(&**p)))
+            }
+            _ => true,
+        }
+    }
+
+    fn resets(&self, input: &KvAppendOp) -> bool {
+        matches!(input, KvAppendOp::Put(_))
+    }
+
+    /// After an append of `a`, until a put, the string contains `a`; after a put of `a`, it
+    /// starts with `a`.
+    fn hides(&self, writer: &KvAppendOp, reader: &KvAppendOp) -> bool {
+        match (writer, reader) {
+            (KvAppendOp::Append(a), KvAppendOp::Get(v)) => !v.contains(&**a),
+            (KvAppendOp::Put(a), KvAppendOp::Get(v)) => !v.starts_with(&**a),
+            _ => false,
+        }
+    }
+
     fn is_noop(&self, input: &KvAppendOp) -> bool {
         *input == KvAppendOp::UnknownGet
     }
@@ -146,5 +177,89 @@ mod tests {
             }
         }
         assert!(enabled > 20, "the cases cover both answers: {enabled}");
+    }
+
+    /// Every state reachable from `from` by at most `depth` steps of `ops` (repeats allowed).
+    fn reachable(from: &[Arc<str>], ops: &[&KvAppendOp], depth: usize) -> Vec<Arc<str>> {
+        let mut all = from.to_vec();
+        let mut layer = from.to_vec();
+        for _ in 0..depth {
+            layer = layer
+                .iter()
+                .flat_map(|s| ops.iter().filter_map(|op| KvAppend.step(s, op)))
+                .collect();
+            all.extend(layer.iter().cloned());
+        }
+        all
+    }
+
+    fn samples() -> (Vec<Arc<str>>, Vec<KvAppendOp>) {
+        let s = |t: &str| Arc::<str>::from(t);
+        let states = vec![s(""), s("a"), s("ab"), s("b"), s("ba")];
+        let ops = vec![
+            KvAppendOp::Append(s("a")),
+            KvAppendOp::Append(s("b")),
+            KvAppendOp::Append(s("ab")),
+            KvAppendOp::Put(s("b")),
+            KvAppendOp::Put(s("ab")),
+            KvAppendOp::Get(s("")),
+            KvAppendOp::Get(s("a")),
+            KvAppendOp::Get(s("ab")),
+            KvAppendOp::Get(s("aab")),
+            KvAppendOp::Get(s("bab")),
+            KvAppendOp::UnknownGet,
+        ];
+        (states, ops)
+    }
+
+    #[test]
+    fn hides_only_what_no_later_state_shows() {
+        let (states, ops) = samples();
+        let others: Vec<&KvAppendOp> = ops.iter().filter(|op| !KvAppend.resets(op)).collect();
+        let mut hidden = 0;
+        for writer in &ops {
+            let after: Vec<Arc<str>> = states
+                .iter()
+                .filter_map(|s| KvAppend.step(s, writer))
+                .collect();
+            let later = reachable(&after, &others, 3);
+            for reader in &ops {
+                if KvAppend.hides(writer, reader) {
+                    hidden += 1;
+                    for s in &later {
+                        assert!(
+                            KvAppend.step(s, reader).is_none(),
+                            "{writer:?} {reader:?} {s:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(hidden > 10, "the cases cover hiding: {hidden}");
+    }
+
+    #[test]
+    fn may_enable_says_no_only_to_dead_ends() {
+        let (states, ops) = samples();
+        let mut refused = 0;
+        // Each subset of the operations as the ones that may come in between.
+        for mask in 0..1u32 << ops.len() {
+            let between: Vec<&KvAppendOp> = (0..ops.len())
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| &ops[i])
+                .collect();
+            for state in &states {
+                let later = reachable(std::slice::from_ref(state), &between, 3);
+                for then in &ops {
+                    if !KvAppend.may_enable(state, then, between.iter().copied()) {
+                        refused += 1;
+                        for s in &later {
+                            assert!(KvAppend.step(s, then).is_none(), "{state:?} {then:?} {s:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(refused > 1000, "the cases cover refusals: {refused}");
     }
 }
