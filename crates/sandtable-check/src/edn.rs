@@ -148,6 +148,18 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The text not read yet.
+    pub fn rest(&self) -> &'a str {
+        &self.text[self.i..]
+    }
+
+    /// Consumes the next `n` bytes, which end a character.
+    pub fn skip(&mut self, n: usize) {
+        for _ in 0..n {
+            self.bump();
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.i).copied()
     }

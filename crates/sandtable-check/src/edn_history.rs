@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 
 use crate::edn::{is_plain_keyword, write_str, Edn, EdnError, Node, Pos, Reader};
+use crate::edn_flat::flat_event;
 use crate::format::split_tuple;
 use crate::{Event, EventType, Format, History, ParseError, ParseErrorKind, ParseOptions, Value};
 
@@ -34,6 +35,12 @@ fn bad(pos: Pos, field: &'static str, message: String) -> ParseError {
 /// (one per line, as Jepsen writes `history.edn`), or inside one top-level
 /// vector or list (as Knossos' test data).
 pub(crate) fn edn_events(text: &str, independent: bool) -> Result<Vec<Event>, ParseError> {
+    // An independent tuple is left to the general reader.
+    read_events(text, independent, !independent)
+}
+
+/// [`edn_events`], with the common operation maps read by [`flat_event`] if `fast`.
+fn read_events(text: &str, independent: bool, fast: bool) -> Result<Vec<Event>, ParseError> {
     let mut reader = Reader::new(text);
     let mut open: Option<(u8, Pos)> = None;
     let mut events = Vec::new();
@@ -68,6 +75,13 @@ pub(crate) fn edn_events(text: &str, independent: bool) -> Result<Vec<Event>, Pa
                 return Err(at(pos, ParseErrorKind::Edn(message)));
             }
             (Some(_), _) => {
+                if let Some((len, event)) =
+                    fast.then(|| flat_event(reader.rest(), pos.line)).flatten()
+                {
+                    reader.skip(len);
+                    events.extend(event);
+                    continue;
+                }
                 let node = reader.read().map_err(edn_error)?;
                 if let Some(event) = event_from_node(&node, independent)? {
                     events.push(event);
@@ -356,5 +370,37 @@ impl History {
             event_to_edn(&mut out, e, index);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_path_reads_the_test_data_as_the_general_reader_does() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "edn") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for independent in [false, true] {
+                let general = read_events(&text, independent, false);
+                assert_eq!(edn_events(&text, independent), general, "{path:?}");
+            }
+            files += 1;
+        }
+        assert!(files >= 10, "{files} files");
+    }
+
+    #[test]
+    fn errors_come_from_the_general_reader() {
+        let text = "{:process 0, :type :invoke, :f :read}\n{:process -1, :type :ok, :f :read}\n";
+        let e = edn_events(text, false).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert_eq!(edn_events(text, false), read_events(text, false, false));
     }
 }

@@ -44,6 +44,7 @@ mod history;
 pub use history::{History, TimeOrder};
 
 mod edn;
+mod edn_flat;
 mod edn_history;
 mod format;
 mod jepsen_log;
