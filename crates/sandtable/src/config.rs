@@ -55,6 +55,10 @@ pub struct Config {
     /// seed); with `true`, as in tokio, the panic ends only that task and its joiner sees
     /// [`JoinError::Panic`](crate::task::JoinError::Panic).
     pub task_panics_to_joiner: bool,
+    /// What a simulated task's reads of the OS clock, OS randomness and thread creations do:
+    /// reach the OS unnoticed (the default), fail the run naming the call site, or answer from
+    /// the simulation. See [`OsCalls`](crate::OsCalls).
+    pub os_calls: crate::OsCalls,
 }
 
 impl Default for Config {
@@ -75,6 +79,7 @@ impl Default for Config {
             buggify: true,
             replay_schedule: None,
             task_panics_to_joiner: false,
+            os_calls: crate::OsCalls::Allow,
         }
     }
 }

@@ -97,6 +97,11 @@ pub enum SimError {
         /// The node whose task had just run (or "a scheduled action").
         after: String,
     },
+    /// A simulated task read the OS clock, drew OS randomness or started an OS thread, in a
+    /// simulation built with [`OsCalls::Report`](crate::OsCalls::Report) (or a thread under
+    /// [`OsCalls::Simulate`](crate::OsCalls::Simulate)): a source of nondeterminism.
+    #[error("{0}")]
+    OsCall(Box<crate::OsCallReport>),
 }
 
 impl SimError {
@@ -108,6 +113,7 @@ impl SimError {
             | SimError::Livelock { seed, .. }
             | SimError::TimeLimit { seed, .. }
             | SimError::Invariant { seed, .. } => *seed,
+            SimError::OsCall(report) => report.seed,
         }
     }
 }

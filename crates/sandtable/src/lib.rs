@@ -44,6 +44,9 @@ pub use config::{parse_seed, Config, EnvError, Scheduling};
 
 mod context;
 
+mod determinism;
+pub use determinism::{OsCallReport, OsCalls};
+
 pub mod disk;
 
 mod error;

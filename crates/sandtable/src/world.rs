@@ -15,6 +15,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{Config, Scheduling};
+use crate::determinism::{self, OsCalls};
 use crate::disk::store::Disk;
 use crate::disk::{CrashBehavior, DiskConfig};
 use crate::error::{PendingTask, SimError};
@@ -76,11 +77,17 @@ pub(crate) struct World {
     buffers: RefCell<Vec<Vec<u8>>>,
     /// Cluster-wide invariants, checked after every poll and scheduled action.
     pub invariants: crate::invariant::Invariants,
+    /// Per node, the seeded stream that answers OS randomness under `OsCalls::Simulate`.
+    pub os_entropy: RefCell<BTreeMap<NodeId, ChaCha8Rng>>,
 }
 
 impl World {
     pub(crate) fn new(config: Config) -> Rc<World> {
         let seed = config.seed;
+        determinism::keep_linked();
+        if config.os_calls == OsCalls::Simulate {
+            determinism::seed_std_hash_keys(seed);
+        }
         Rc::new(World {
             seed,
             now: Cell::new(0),
@@ -109,6 +116,7 @@ impl World {
             fault_log: RefCell::default(),
             buffers: RefCell::default(),
             invariants: Default::default(),
+            os_entropy: RefCell::default(),
             config,
         })
     }
@@ -249,7 +257,11 @@ impl World {
         self.mix(EventKind::Poll, meta.id);
         self.current.set(Some(meta.node));
         self.in_poll.set(true);
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| runnable.run()));
+        let outcome = if self.config.os_calls == OsCalls::Allow {
+            panic::catch_unwind(AssertUnwindSafe(|| runnable.run()))
+        } else {
+            self.poll_checked(meta.node, runnable)?
+        };
         self.in_poll.set(false);
         self.current.set(None);
         if let Err(payload) = outcome {
@@ -262,6 +274,28 @@ impl World {
             self.check_invariants(Some(meta.node))?;
         }
         Ok(true)
+    }
+
+    /// A poll in a determinism checking mode: OS calls intercepted, the node's random-stream
+    /// position mixed into the fingerprint, the first OS call (if any) failing the run.
+    #[cold]
+    fn poll_checked(
+        &self,
+        node: NodeId,
+        runnable: executor::SimRunnable,
+    ) -> Result<std::thread::Result<bool>, SimError> {
+        let before = self.rng_position(node);
+        let outcome = {
+            let _os = determinism::enter(self.config.os_calls);
+            panic::catch_unwind(AssertUnwindSafe(|| runnable.run()))
+        };
+        self.mix_rng_position(node, before);
+        if let Some(error) = self.os_call_error(Some(node)) {
+            self.in_poll.set(false);
+            self.current.set(None);
+            return Err(error);
+        }
+        Ok(outcome)
     }
 
     /// Runs every registered invariant; the first that fails stops the run.
@@ -344,7 +378,17 @@ impl World {
             Due::Action(key) => {
                 let action = self.events.borrow_mut().actions.remove(key as usize);
                 self.mix(EventKind::Action, event.seq);
-                action(self);
+                if self.config.os_calls == OsCalls::Allow {
+                    action(self);
+                } else {
+                    // Actions run user closures (nemesis hooks): the OS is off limits there too.
+                    let os = determinism::enter(self.config.os_calls);
+                    action(self);
+                    drop(os);
+                    if let Some(error) = self.os_call_error(None) {
+                        self.record_failure(error);
+                    }
+                }
             }
         }
     }
@@ -374,6 +418,15 @@ impl World {
             message,
             spawned_at,
         }
+    }
+
+    /// Fails the run with `error` at its next step (the first failure wins).
+    pub(crate) fn record_failure(&self, error: SimError) {
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(error);
+        }
+        self.failed.set(true);
     }
 
     /// Records a panic that happened outside a poll (in a task's destructor); the run stops

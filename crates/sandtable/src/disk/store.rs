@@ -7,6 +7,13 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::config::{CrashBehavior, DiskConfig};
+use crate::fingerprint::{hash_bytes, EventKind};
+
+/// Mixes a change to a file's contents into the run's fingerprint: the data is part of the run.
+fn fingerprint(path: &str, offset: u64, data: &[u8]) {
+    let value = hash_bytes(path.as_bytes()).rotate_left(7) ^ offset ^ hash_bytes(data);
+    crate::context::try_with(|w| w.mix(EventKind::Disk, value));
+}
 
 /// One change not yet synced.
 #[derive(Clone, Debug)]
@@ -98,6 +105,7 @@ impl Disk {
 
     pub(crate) fn write(&mut self, path: &str, offset: u64, data: &[u8]) -> io::Result<()> {
         let f = self.file(path)?;
+        fingerprint(path, offset, data);
         let c = Change::Write {
             offset,
             data: data.to_vec(),
@@ -109,6 +117,7 @@ impl Disk {
 
     pub(crate) fn set_len(&mut self, path: &str, len: u64) -> io::Result<()> {
         let f = self.file(path)?;
+        fingerprint(path, len, b"set_len");
         let c = Change::SetLen(len);
         c.apply(&mut f.data);
         f.unsynced.push(c);
@@ -144,7 +153,7 @@ impl Disk {
     pub(crate) fn crash(&mut self, behaviour: Option<CrashBehavior>) {
         self.crash_on_io = false;
         let torn = behaviour.unwrap_or(self.config.crash) == CrashBehavior::Torn;
-        for f in self.files.values_mut() {
+        for (path, f) in self.files.iter_mut() {
             if f.unsynced.is_empty() {
                 continue;
             }
@@ -152,8 +161,10 @@ impl Disk {
             if torn {
                 let n = self.rng.random_range(0..=f.unsynced.len());
                 f.unsynced[..n].iter().for_each(|c| c.apply(&mut kept));
+                fingerprint(path, n as u64, b"torn: changes kept");
                 if let Some(Change::Write { offset, data }) = f.unsynced.get(n) {
                     let cut = self.rng.random_range(0..=data.len());
+                    fingerprint(path, cut as u64, b"torn: bytes of the next write kept");
                     Change::Write {
                         offset: *offset,
                         data: data[..cut].to_vec(),

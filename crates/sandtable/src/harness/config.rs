@@ -12,7 +12,9 @@ pub const DEFAULT_SEEDS: Range<u64> = 0..32;
 ///
 /// Environment (read by [`CheckConfig::new`]): `SANDTABLE_SEED=N` runs only seed N;
 /// `SANDTABLE_SEEDS=a..b` runs that range; `SANDTABLE_SCHEDULE=file.json` replays a saved
-/// fault schedule; `SANDTABLE_DETERMINISM=1` runs every seed twice and compares.
+/// fault schedule; `SANDTABLE_DETERMINISM=1` runs every seed twice and compares (and reports OS
+/// clock, randomness and thread calls from inside tasks; `=simulate` answers clocks and
+/// randomness from the simulation instead).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct CheckConfig {
@@ -24,6 +26,8 @@ pub struct CheckConfig {
     pub(crate) regressions: bool,
     pub(crate) regressions_file: Option<std::path::PathBuf>,
     pub(crate) artifacts: bool,
+    /// The OS-call mode of the determinism check (`SANDTABLE_DETERMINISM=simulate`).
+    pub(crate) os_calls: Option<crate::OsCalls>,
 }
 
 /// An environment variable the harness could not understand.
@@ -46,6 +50,7 @@ impl Default for CheckConfig {
             regressions: true,
             regressions_file: None,
             artifacts: true,
+            os_calls: None,
         }
     }
 }
@@ -83,7 +88,8 @@ impl CheckConfig {
                 reason: "expected a non-empty range a..b of unsigned integers, e.g. 0..1000",
             })?;
         }
-        c.determinism = std::env::var("SANDTABLE_DETERMINISM").is_ok_and(|v| v != "0");
+        c.os_calls = crate::OsCalls::from_env();
+        c.determinism = c.os_calls.is_some();
         Ok(c)
     }
 
@@ -110,6 +116,11 @@ impl CheckConfig {
     }
 
     /// Run every seed twice and fail if the fingerprints differ, naming the first divergence.
+    /// Both runs also fail on an OS clock read, OS randomness or a thread started from inside
+    /// a simulated task ([`OsCalls::Report`](crate::OsCalls::Report), unless the simulation was
+    /// built with another [`OsCalls`](crate::OsCalls) mode or `SANDTABLE_DETERMINISM=simulate`
+    /// asks for [`OsCalls::Simulate`](crate::OsCalls::Simulate)), and record how far each node's
+    /// random stream was drawn.
     pub fn determinism_check(mut self, on: bool) -> Self {
         self.determinism = on;
         self

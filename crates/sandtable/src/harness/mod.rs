@@ -140,6 +140,10 @@ where
     let mut sim_config = config.sim.clone();
     sim_config.seed = seed;
     sim_config.record_events = record;
+    if config.determinism && sim_config.os_calls == crate::OsCalls::Allow {
+        // The checking mode: OS clocks, randomness and threads inside a task fail the seed.
+        sim_config.os_calls = config.os_calls.unwrap_or(crate::OsCalls::Report);
+    }
     let sim = SimBuilder::from(sim_config).build();
     HISTORY.with(|h| h.borrow_mut().take());
     let result = panic::catch_unwind(AssertUnwindSafe(|| body(&sim).map_err(Into::into)));

@@ -14,7 +14,7 @@ use super::stats::{DropCause, NetStats};
 use super::tcp::Tcp;
 use crate::config::Config;
 use crate::events::Due;
-use crate::fingerprint::EventKind;
+use crate::fingerprint::{hash_bytes, EventKind};
 use crate::node::{NodeId, NodeState};
 use crate::world::World;
 
@@ -218,6 +218,8 @@ impl World {
     ) {
         let now = self.now.get();
         let incarnation = self.nodes.borrow()[to.index()].incarnation;
+        // The bytes are part of the run: two runs that send different data must differ.
+        let digest = hash_bytes(&payload);
         let mut net = self.net.borrow_mut();
         let id = net.next_id();
         match net.decide(from, to, now) {
@@ -225,6 +227,7 @@ impl World {
                 net.count(from, to, |s| s.count_drop(cause));
                 drop(net);
                 self.mix(EventKind::Drop, id);
+                self.mix(EventKind::Payload, digest);
                 tracing::debug!(target: "sandtable::net", packet = id, %src, %dst, ?cause, "dropped at send");
             }
             Verdict::Deliver { at, copy_at } => {
@@ -244,6 +247,7 @@ impl World {
                 let key = net.insert(packet(payload));
                 drop(net);
                 self.mix(EventKind::Send, id);
+                self.mix(EventKind::Payload, digest);
                 let mut events = self.events.borrow_mut();
                 events.push(at, Due::Deliver(key));
                 if let Some((t, k)) = copy {

@@ -162,3 +162,326 @@ fn code_inside_with_rng_may_use_the_runtime() {
         .unwrap();
     assert_eq!(draw, again);
 }
+
+// ----- data in the fingerprint ---------------------------------------------------------------
+
+/// A value that changes from one run to the next in the same process: what a payload built
+/// from an unseeded source (a global counter, a `HashMap`'s order, the OS clock) looks like.
+fn unseeded() -> u64 {
+    thread_local!(static CALLS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    CALLS.with(|c| c.replace(c.get() + 1))
+}
+
+/// Node `a` sends `b` one datagram whose bytes come from `payload`, same size and same time in
+/// every run: only the data can differ.
+fn send_once(sim: &Sim, payload: fn() -> Vec<u8>) -> Result<(), SimError> {
+    sim.add_node("b", || async {
+        let s = UdpSocket::bind("0.0.0.0:9").await.unwrap();
+        let mut buf = [0u8; 64];
+        s.recv_from(&mut buf).await.unwrap();
+    });
+    sim.block_on("a", async move {
+        let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        s.send_to(&payload(), ("b", 9)).await.unwrap();
+        sleep(Duration::from_millis(10)).await;
+    })
+}
+
+fn check_twice(body: impl Fn(&Sim) -> Result<(), SimError>) -> Box<sandtable::Failure> {
+    sandtable::run_seeds(
+        sandtable::CheckConfig::default()
+            .seeds(0..1)
+            .determinism_check(true)
+            .regressions(false)
+            .artifacts(false)
+            .name("determinism-data"),
+        body,
+    )
+    .expect_err("the two runs differ")
+}
+
+#[test]
+fn runs_that_differ_only_in_payload_bytes_are_caught_at_the_send() {
+    let failure = check_twice(|sim| send_once(sim, || unseeded().to_le_bytes().to_vec()));
+    let divergence = failure.nondeterminism.expect("a divergence is named");
+    assert!(divergence.contains("Payload"), "{divergence}");
+    // The same workload with seeded bytes passes the same check.
+    sandtable::check(
+        sandtable::CheckConfig::default()
+            .seeds(0..3)
+            .determinism_check(true)
+            .regressions(false)
+            .artifacts(false),
+        |sim| send_once(sim, || rand::random::<u64>().to_le_bytes().to_vec()),
+    );
+}
+
+#[test]
+fn runs_that_differ_only_in_what_they_write_to_disk_are_caught_at_the_write() {
+    let failure = check_twice(|sim| {
+        sim.block_on("a", async {
+            let f = sandtable::disk::File::create("log").await.unwrap();
+            f.write_at(0, &unseeded().to_le_bytes()).await.unwrap();
+            f.sync().await.unwrap();
+        })
+    });
+    let divergence = failure.nondeterminism.expect("a divergence is named");
+    assert!(divergence.contains("Disk"), "{divergence}");
+}
+
+#[test]
+fn runs_that_draw_the_node_rng_differently_are_caught_after_the_poll() {
+    let failure = check_twice(|sim| {
+        sim.block_on("a", async {
+            // One or two draws, decided by something outside the seed; nothing is sent.
+            for _ in 0..=unseeded() % 2 {
+                let _: u64 = rand::random();
+            }
+            sleep(Duration::from_millis(1)).await;
+        })
+    });
+    let divergence = failure.nondeterminism.expect("a divergence is named");
+    assert!(divergence.contains("Rng"), "{divergence}");
+}
+
+// ----- OS calls from inside a simulated task -------------------------------------------------
+
+/// Third-party-style code: a timing helper that reads the OS's monotonic clock.
+fn third_party_elapsed_ns(f: impl FnOnce()) -> u128 {
+    let start = std::time::Instant::now();
+    f();
+    start.elapsed().as_nanos()
+}
+
+fn reported(mode: sandtable::OsCalls, task: impl std::future::Future + 'static) -> SimError {
+    let sim = Sim::builder().seed(3).os_calls(mode).build();
+    match sim.block_on("app", task) {
+        Err(e @ SimError::OsCall(_)) => e,
+        Err(other) => panic!("expected an OsCall report, got {other}"),
+        Ok(_) => panic!("the OS call was not reported"),
+    }
+}
+
+#[test]
+fn a_third_party_clock_read_is_reported_with_its_call_site() {
+    let error = reported(sandtable::OsCalls::Report, async {
+        sleep(Duration::from_millis(5)).await;
+        third_party_elapsed_ns(|| {})
+    });
+    let SimError::OsCall(report) = &error else {
+        unreachable!()
+    };
+    assert_eq!(report.node, "app");
+    assert!(report.call.contains("CLOCK_MONOTONIC"), "{}", report.call);
+    let site = &report.site;
+    assert!(site.contains("third_party_elapsed_ns"), "{site}");
+    assert!(
+        site.contains("determinism.rs:"),
+        "the file and line: {site}"
+    );
+    assert_eq!(report.time, Duration::from_millis(5));
+    assert_eq!(report.count, 2, "Instant::now and elapsed: two reads in one step");
+    assert!(
+        error.to_string().contains("rerun: SANDTABLE_SEED=3"),
+        "{error}"
+    );
+}
+
+#[test]
+fn wall_clock_reads_and_thread_spawns_are_reported() {
+    let error = reported(sandtable::OsCalls::Report, async {
+        std::time::SystemTime::now()
+    });
+    assert!(error.to_string().contains("CLOCK_REALTIME"), "{error}");
+    let error = reported(sandtable::OsCalls::Simulate, async {
+        std::thread::Builder::new()
+            .spawn(|| 1)
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    assert!(error.to_string().contains("pthread_create"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("wall_clock_reads_and_thread_spawns_are_reported"),
+        "{error}"
+    );
+}
+
+#[test]
+fn getrandom_is_reported_and_can_be_answered_from_the_seed() {
+    extern "C" {
+        fn getrandom(buf: *mut u8, len: usize, flags: u32) -> isize;
+    }
+    fn draw() -> [u8; 16] {
+        let mut buf = [0u8; 16];
+        // SAFETY: a valid buffer of the stated length.
+        assert_eq!(unsafe { getrandom(buf.as_mut_ptr(), buf.len(), 0) }, 16);
+        buf
+    }
+    let error = reported(sandtable::OsCalls::Report, async { draw() });
+    assert!(error.to_string().contains("getrandom, 16 bytes"), "{error}");
+    let run = |seed| {
+        let sim = Sim::builder()
+            .seed(seed)
+            .os_calls(sandtable::OsCalls::Simulate)
+            .build();
+        sim.block_on("app", async { (draw(), draw()) }).unwrap()
+    };
+    assert_eq!(run(1), run(1));
+    assert_ne!(run(1), run(2));
+    assert_ne!(run(1).0, run(1).1);
+}
+
+#[test]
+fn simulate_answers_std_clocks_from_the_virtual_clock() {
+    let run = || {
+        let sim = Sim::builder()
+            .seed(9)
+            .os_calls(sandtable::OsCalls::Simulate)
+            .build();
+        sim.block_on("app", async {
+            let wall = (
+                std::time::SystemTime::now(),
+                sandtable::time::SystemTime::now(),
+            );
+            let took = third_party_elapsed_ns(|| {});
+            let start = std::time::Instant::now();
+            sleep(Duration::from_secs(2)).await;
+            (start.elapsed(), took, wall)
+        })
+        .unwrap()
+    };
+    let (slept, took, (wall, sim_wall)) = run();
+    assert_eq!(
+        slept,
+        Duration::from_secs(2),
+        "std's Instant follows virtual time"
+    );
+    assert_eq!(took, 0, "no virtual time passes inside a poll");
+    let unix = wall.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(unix.as_nanos() as i128, sim_wall.unix_nanos());
+    assert_eq!(run(), run(), "the same in every run");
+}
+
+#[test]
+fn outside_a_checked_poll_the_os_is_reached_as_usual() {
+    // Default mode: a task may read the clock; nothing is reported.
+    let sim = Sim::new(1);
+    let took = sim
+        .block_on("app", async { third_party_elapsed_ns(|| {}) })
+        .unwrap();
+    assert!(took < 1_000_000_000);
+    // Between polls of a checked simulation, on this thread and on others, everything is real.
+    let sim = Sim::builder()
+        .os_calls(sandtable::OsCalls::Simulate)
+        .build();
+    sim.block_on("app", async {}).unwrap();
+    let before = std::time::SystemTime::now();
+    assert!(
+        before.duration_since(std::time::UNIX_EPOCH).unwrap() > Duration::from_secs(1_700_000_000)
+    );
+    let t = std::thread::spawn(|| std::time::Instant::now().elapsed());
+    assert!(t.join().unwrap() < Duration::from_secs(1));
+}
+
+// ----- the double run catches a HashMap's order ----------------------------------------------
+
+/// Third-party-style code: the first key of a std `HashMap` (its order depends on the map's
+/// random keys), sent to a peer — and the deterministic way to write it.
+fn first_key(deterministic: bool) -> Vec<u8> {
+    let keys = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    ];
+    if deterministic {
+        let set: std::collections::BTreeSet<&str> = keys.into_iter().collect();
+        set.into_iter().next().unwrap().as_bytes().to_vec()
+    } else {
+        let set: std::collections::HashSet<&str> = keys.into_iter().collect();
+        set.into_iter().next().unwrap().as_bytes().to_vec()
+    }
+}
+
+#[test]
+fn a_hash_map_order_that_changes_the_run_is_caught_by_the_double_run() {
+    // The thread's std hash keys exist before the runs: no OS call inside them, only the order.
+    let _ = std::collections::hash_map::RandomState::new();
+    let body = |sim: &Sim| -> Result<(), SimError> {
+        sim.add_node("b", || async {
+            let s = UdpSocket::bind("0.0.0.0:9").await.unwrap();
+            let mut buf = [0u8; 64];
+            s.recv_from(&mut buf).await.unwrap();
+        });
+        sim.block_on("a", async {
+            let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+            // Padded to one size: only the bytes differ, not the length.
+            let mut msg = first_key(false);
+            msg.resize(8, b' ');
+            s.send_to(&msg, ("b", 9)).await.unwrap();
+            sleep(Duration::from_millis(1)).await;
+        })
+    };
+    // The order differs between runs only most of the time (8 keys: 1/8 it is the same).
+    let caught = (0..8).any(|_| {
+        check_twice_maybe(body).is_some_and(|failure| {
+            let d = failure.nondeterminism.expect("named");
+            assert!(d.contains("Payload"), "{d}");
+            assert!(d.contains("runs diverge at event #"), "{d}");
+            true
+        })
+    });
+    assert!(caught, "eight double runs never saw two orders");
+    // Written with a BTreeSet, the same code passes the check.
+    sandtable::check(
+        sandtable::CheckConfig::default()
+            .seeds(0..4)
+            .determinism_check(true)
+            .regressions(false)
+            .artifacts(false),
+        |sim| send_once(sim, || first_key(true)),
+    );
+}
+
+fn check_twice_maybe(
+    body: impl Fn(&Sim) -> Result<(), SimError>,
+) -> Option<Box<sandtable::Failure>> {
+    sandtable::run_seeds(
+        sandtable::CheckConfig::default()
+            .seeds(0..1)
+            .determinism_check(true)
+            .regressions(false)
+            .artifacts(false)
+            .name("determinism-hashmap"),
+        body,
+    )
+    .err()
+}
+
+/// std's `RandomState` asks the OS for its keys once per thread: on a fresh thread whose first
+/// hash map is made inside a task, that is an OS call like any other. Under `Simulate` the keys
+/// come from the seed, so the map's order is the same in every run — on fresh threads only.
+#[test]
+fn the_first_std_hash_map_of_a_thread_reaches_the_os() {
+    let on_fresh_thread = |mode| {
+        std::thread::spawn(move || {
+            let sim = Sim::builder().seed(4).os_calls(mode).build();
+            sim.block_on("app", async {
+                let set: std::collections::HashSet<u32> = (0..32).collect();
+                set.into_iter().collect::<Vec<_>>()
+            })
+            .map_err(|e| e.to_string())
+        })
+        .join()
+        .unwrap()
+    };
+    let error = on_fresh_thread(sandtable::OsCalls::Report).unwrap_err();
+    assert!(error.contains("getrandom, 16 bytes"), "{error}");
+    assert!(
+        error.contains("the_first_std_hash_map_of_a_thread"),
+        "{error}"
+    );
+    let a = on_fresh_thread(sandtable::OsCalls::Simulate).unwrap();
+    let b = on_fresh_thread(sandtable::OsCalls::Simulate).unwrap();
+    assert_eq!(a, b, "seeded keys, same order");
+}
