@@ -10,6 +10,9 @@
 //! - [`workload`]: clients send operations to random replicas and record what they learned.
 //! - [`check`]: the final states against the convergence checks of `sandtable::lin`.
 //! - [`Bug`]: planted bugs, one knob.
+//! - [`third_party`]: the same store built from the `crdts` crate (unmodified), gossiped and
+//!   checked the same way; its std `HashMap`s make gossip bytes differ between runs, which the
+//!   determinism check catches, and its tests show how to make that deterministic.
 //!
 //! Where to start reading: [`lattice`] (the `Crdt` trait), the four types, [`node`] (the
 //! shell), [`scenario`] (the simulation test).
@@ -57,5 +60,7 @@ pub mod scenario;
 pub mod storage;
 
 pub mod store;
+
+pub mod third_party;
 
 pub mod workload;

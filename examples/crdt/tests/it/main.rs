@@ -8,3 +8,4 @@ mod determinism;
 mod laws;
 mod lww;
 mod sweep;
+mod third_party;
