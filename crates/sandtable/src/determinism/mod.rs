@@ -49,6 +49,25 @@ use crate::sim::SimBuilder;
 use crate::world::World;
 
 /// What a simulated task's calls to the OS clock, OS randomness and thread creation do.
+///
+/// Set with [`SimBuilder::os_calls`]; the harness's determinism check
+/// ([`CheckConfig::determinism_check`](crate::CheckConfig::determinism_check), or
+/// `SANDTABLE_DETERMINISM=1`) uses `Report`, `SANDTABLE_DETERMINISM=simulate` uses `Simulate`.
+///
+/// How: on Linux with glibc (64-bit) the crate defines `clock_gettime`, `getrandom`,
+/// `getentropy` and `pthread_create` in the binary; each forwards to libc's own (found with
+/// `dlsym(RTLD_NEXT, ..)`) unless the calling thread is polling a task of a simulation in a
+/// checking mode, so tokio's threads, the checker's threads and std outside a task see no
+/// change. `std::time::Instant::now`, `SystemTime::now`, `std::thread::spawn` and the first std
+/// `RandomState` of a thread go through them.
+///
+/// Limits: nothing is detected on other platforms (macOS would need `mach_absolute_time`,
+/// `gettimeofday` and `CCRandomGenerateBytes` too; not done). Calls from shared libraries,
+/// raw syscalls and symbols looked up with `dlsym(RTLD_DEFAULT, ..)` bypass it. std counts its
+/// hash keys up per map without asking the OS again, so a `HashMap`'s order also changes
+/// between two runs on one thread: the double run catches that (payloads and disk writes are in
+/// the fingerprint), `Simulate` fixes it only for runs on a fresh thread. Two copies of
+/// `sandtable` in one binary would define the symbols twice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum OsCalls {
