@@ -37,11 +37,7 @@ pub fn rng() -> NodeRng {
 /// `with_rng` of the same node's stream inside `f` is refused, with a clear panic.
 #[track_caller]
 pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-    #[cfg(feature = "real")]
-    if !context::in_simulation() {
-        return real_with_rng(f);
-    }
-    let (node, rng) = context::with("sandtable::rand", |w| {
+    let lent = context::try_with(|w| {
         let node = w
             .current
             .get()
@@ -52,11 +48,29 @@ pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
         );
         (node, rng)
     });
+    let Some((node, rng)) = lent else {
+        return outside_with_rng(f);
+    };
     let mut lease = Lease {
         node,
         rng: Some(rng),
     };
     f(lease.rng.as_mut().expect("just set"))
+}
+
+/// Outside a simulation: the real backend's stream (seeded by its config, or from the OS), or
+/// the panic naming the call.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn outside_with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
+    #[cfg(not(feature = "real"))]
+    {
+        drop(f);
+        context::outside("sandtable::rand")
+    }
+    #[cfg(feature = "real")]
+    real_with_rng(f)
 }
 
 /// On the real backend: the runtime's stream (seeded by its config, or from the OS).

@@ -62,7 +62,8 @@ where
 /// simulation has no threads: the closure runs on the simulator's thread when the task is
 /// first polled (so what it does is ordered and seeded like everything else, and it stalls
 /// virtual time's progress only for its real running time). Code that must not block a
-/// runtime thread keeps its shape; tests keep determinism.
+/// runtime thread keeps its shape; tests keep determinism. On the real backend it runs the same
+/// way, on the runtime's thread (the closure need not be `Send`): keep it short.
 #[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where

@@ -188,21 +188,40 @@ impl UdpSocket {
         }
         #[cfg(feature = "real")]
         if let Some(real) = &self.real {
-            return real.send_to(buf, target).await;
+            // A poll_fn keeps this future small: the simulated path must not pay for tokio's.
+            return poll_fn(|cx| real.poll_send_to(cx, buf, target)).await;
         }
         let payload = context::with("UdpSocket::send_to", |w| w.buffer_with(buf));
-        self.send_vec(payload, target).await?;
+        self.send_sim(payload, target)?;
         Ok(buf.len())
     }
 
     /// Sends an owned buffer without copying it (the typed endpoint uses this).
     pub(crate) async fn send_vec(&self, payload: Vec<u8>, target: SocketAddr) -> io::Result<()> {
+        #[cfg(feature = "real")]
+        if self.real.is_some() {
+            return self.send_real(payload, target).await;
+        }
+        self.send_sim(payload, target)
+    }
+
+    /// A send on the real backend (a small future: the simulated path does not carry it).
+    #[cfg(feature = "real")]
+    #[inline(never)]
+    async fn send_real(&self, payload: Vec<u8>, target: SocketAddr) -> io::Result<()> {
         if payload.len() > MAX_DATAGRAM {
             return Err(too_large(payload.len()));
         }
-        #[cfg(feature = "real")]
-        if let Some(real) = &self.real {
-            return real.send_to(&payload, target).await.map(drop);
+        let real = self.real.as_ref().expect("a real socket");
+        poll_fn(|cx| real.poll_send_to(cx, &payload, target))
+            .await
+            .map(drop)
+    }
+
+    /// The simulated send: synchronous (the network decides the datagram's fate at once).
+    fn send_sim(&self, payload: Vec<u8>, target: SocketAddr) -> io::Result<()> {
+        if payload.len() > MAX_DATAGRAM {
+            return Err(too_large(payload.len()));
         }
         context::with("UdpSocket::send_to", |w| {
             let to = resolve(w, target.ip())?;
@@ -215,7 +234,7 @@ impl UdpSocket {
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         #[cfg(feature = "real")]
         if let Some(real) = &self.real {
-            return real.recv_from(buf).await;
+            return poll_fn(|cx| crate::real::net::poll_recv_from(real, cx, buf)).await;
         }
         let (data, from) = self.recv_vec().await?;
         let n = data.len().min(buf.len());

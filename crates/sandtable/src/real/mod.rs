@@ -109,10 +109,18 @@ impl ClusterMap {
 impl FromStr for ClusterMap {
     type Err = ClusterMapError;
 
-    /// `n1=127.0.0.1:7001,n2=127.0.0.1:7002` (spaces around entries are ignored).
+    /// `n1=127.0.0.1:7001,n2=127.0.0.1:7002`: entries separated by commas or newlines, spaces
+    /// around them ignored, `#` starting a comment to the end of the line (so a config file
+    /// with one entry per line reads the same way).
     fn from_str(s: &str) -> Result<ClusterMap, ClusterMapError> {
         let mut map = ClusterMap::new();
-        for entry in s.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let entries = s
+            .lines()
+            .map(|line| line.split_once('#').map_or(line, |(before, _)| before))
+            .flat_map(|line| line.split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        for entry in entries {
             let bad = |why: &str| ClusterMapError {
                 entry: entry.to_string(),
                 why: why.to_string(),
@@ -131,6 +139,34 @@ impl FromStr for ClusterMap {
             }
         }
         Ok(map)
+    }
+}
+
+impl ClusterMap {
+    /// Reads a cluster map file (one `name=ip:port` per line, `#` comments), naming the file in
+    /// any error.
+    pub fn read(path: impl AsRef<Path>) -> io::Result<ClusterMap> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot read cluster map {}: {e}", path.display()),
+            )
+        })?;
+        text.parse().map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("cluster map {}: {e}", path.display()),
+            )
+        })
+    }
+
+    /// A `--peers` flag's value: the map itself, or `@path` to read it from a file.
+    pub fn from_flag(value: &str) -> Result<ClusterMap, String> {
+        match value.strip_prefix('@') {
+            Some(path) => ClusterMap::read(path).map_err(|e| e.to_string()),
+            None => value.parse().map_err(|e: ClusterMapError| e.to_string()),
+        }
     }
 }
 

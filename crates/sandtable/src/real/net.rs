@@ -40,6 +40,20 @@ pub(crate) fn poll_recv_vec(
     }
 }
 
+/// Polls for one datagram into `buf` (truncated if `buf` is too small, as UDP does).
+pub(crate) fn poll_recv_from(
+    socket: &tokio::net::UdpSocket,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<(usize, SocketAddr)>> {
+    let mut buf = ReadBuf::new(buf);
+    match socket.poll_recv_from(cx, &mut buf) {
+        Poll::Ready(Ok(from)) => Poll::Ready(Ok((buf.filled().len(), from))),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
 pub(crate) async fn tcp_bind(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(addr)
         .await

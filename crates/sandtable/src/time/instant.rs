@@ -137,7 +137,7 @@ impl SystemTime {
     /// The current node's wall-clock time.
     pub fn now() -> SystemTime {
         #[cfg(feature = "real")]
-        if !context::in_simulation() && crate::real::here() {
+        if crate::real::here() {
             return SystemTime(crate::real::time::system_now_unix_ns());
         }
         context::with("sandtable::time::SystemTime::now", |w| {

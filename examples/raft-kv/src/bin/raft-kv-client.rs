@@ -26,8 +26,8 @@ use sandtable::Progress;
 #[derive(Parser, Debug)]
 #[command(version, about)]
 struct Args {
-    /// Every node: name=ip:port, comma-separated.
-    #[arg(long)]
+    /// Every node: name=ip:port, comma-separated, or @FILE with one per line.
+    #[arg(long, value_parser = ClusterMap::from_flag)]
     peers: ClusterMap,
     /// How long one operation is retried before its outcome is unknown, in seconds.
     #[arg(long, default_value_t = 3.0)]

@@ -22,8 +22,9 @@ struct Args {
     /// This node's name (one of --peers).
     #[arg(long)]
     id: String,
-    /// Every node: name=ip:port, comma-separated (this node listens on its own entry's port).
-    #[arg(long)]
+    /// Every node: name=ip:port, comma-separated, or @FILE with one per line (this node
+    /// listens on its own entry's port).
+    #[arg(long, value_parser = ClusterMap::from_flag)]
     peers: ClusterMap,
     /// The directory for this node's log, term and vote, and snapshot (created if missing).
     #[arg(long)]
@@ -31,6 +32,9 @@ struct Args {
     /// Seed of the node's random stream (election timeouts); default from the OS.
     #[arg(long)]
     seed: Option<u64>,
+    /// Run with a planted bug (the names of `cargo run --example raft -- --list`).
+    #[arg(long, default_value = "none")]
+    bug: raft_kv::Bug,
 }
 
 fn main() -> ExitCode {
@@ -60,7 +64,7 @@ fn main() -> ExitCode {
     let config = NodeConfig {
         me,
         nodes,
-        settings: Settings::default(),
+        settings: Settings::default().with_bug(args.bug),
         probe: Probe::none(),
     };
     tracing::info!(peers = %args.peers, data = %args.data.display(), "serving");

@@ -1,7 +1,8 @@
 //! The same node code as three real processes on loopback: the `raft-kv` binary (which runs
 //! `raft_kv::node::run`, as the simulation does) under a `raft-kv-client` load, with nodes killed
 //! by SIGKILL mid-run and restarted on their data directories. The recorded history must be
-//! linearizable, and no child process may outlive the test, also when it fails.
+//! linearizable, datagrams that are not messages are dropped with a warning, and no child
+//! process may outlive the test, also when it fails.
 
 use std::fs::File;
 use std::net::UdpSocket;
@@ -49,6 +50,17 @@ impl Cluster {
             cluster.start_node(i);
         }
         cluster
+    }
+
+    /// Sends each node datagrams that are not messages: a node must drop them with a warning.
+    fn send_garbage(&self) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for entry in self.peers.split(',') {
+            let addr = entry.split_once('=').unwrap().1;
+            for garbage in [&[0xffu8; 3][..], &[7u8; 1000][..], &[][..]] {
+                socket.send_to(garbage, addr).unwrap();
+            }
+        }
     }
 
     fn log(&self, name: &str) -> PathBuf {
@@ -164,6 +176,7 @@ fn three_processes_survive_kill_9_and_stay_linearizable() {
         // data directory, and let the cluster go on.
         for node in [0, 1] {
             std::thread::sleep(Duration::from_secs(2));
+            cluster.send_garbage();
             cluster.kill_node(node);
             std::thread::sleep(Duration::from_millis(700));
             cluster.start_node(node);
