@@ -46,65 +46,61 @@ pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
             "sandtable::rand: the node's random stream is already in use \
              (sandtable::rand called from inside a with_rng closure)",
         );
-        (node, rng)
+        Lease {
+            node,
+            rng: Some(rng),
+        }
     });
-    let Some((node, rng)) = lent else {
-        return outside_with_rng(f);
-    };
-    let mut lease = Lease {
-        node,
-        rng: Some(rng),
+    // One call site of `f` for both backends keeps the simulated path as small as before.
+    let mut lease = match lent {
+        Some(lease) => lease,
+        None => Lease::outside(),
     };
     f(lease.rng.as_mut().expect("just set"))
 }
 
-/// Outside a simulation: the real backend's stream (seeded by its config, or from the OS), or
-/// the panic naming the call.
-#[cold]
-#[inline(never)]
-#[track_caller]
-fn outside_with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-    #[cfg(not(feature = "real"))]
-    {
-        drop(f);
-        context::outside("sandtable::rand")
-    }
-    #[cfg(feature = "real")]
-    real_with_rng(f)
-}
-
-/// On the real backend: the runtime's stream (seeded by its config, or from the OS).
-#[cfg(feature = "real")]
-#[track_caller]
-fn real_with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
-    let state = crate::real::try_with(|s| s.rng.borrow_mut().take())
-        .unwrap_or_else(|| context::outside("sandtable::rand"));
-    let rng = state.expect(
-        "sandtable::rand: the random stream is already in use \
-         (sandtable::rand called from inside a with_rng closure)",
-    );
-    /// Puts the stream back however `f` ends.
-    struct Back(Option<Box<ChaCha8Rng>>);
-    impl Drop for Back {
-        fn drop(&mut self) {
-            let rng = self.0.take();
-            let _ = crate::real::try_with(|s| *s.rng.borrow_mut() = rng);
-        }
-    }
-    let mut back = Back(Some(rng));
-    f(back.0.as_mut().expect("just set"))
-}
+/// The node whose stream a lease holds, when it is the real backend's.
+#[cfg_attr(not(feature = "real"), allow(dead_code))]
+const REAL: crate::node::NodeId = crate::node::NodeId(u32::MAX);
 
 /// Puts the node's stream back when the closure ends, however it ends.
 struct Lease {
+    /// The simulated node, or [`REAL`].
     node: crate::node::NodeId,
     /// Boxed so that lending it out moves a pointer, not the generator's 300 bytes.
     rng: Option<Box<ChaCha8Rng>>,
 }
 
+impl Lease {
+    /// Outside a simulation: the real backend's stream (seeded by its config, or from the OS),
+    /// or the panic naming the call.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn outside() -> Lease {
+        #[cfg(feature = "real")]
+        if let Some(taken) = crate::real::try_with(|s| s.rng.borrow_mut().take()) {
+            let rng = taken.expect(
+                "sandtable::rand: the random stream is already in use \
+                 (sandtable::rand called from inside a with_rng closure)",
+            );
+            return Lease {
+                node: REAL,
+                rng: Some(rng),
+            };
+        }
+        context::outside("sandtable::rand")
+    }
+}
+
 impl Drop for Lease {
     fn drop(&mut self) {
         let rng = self.rng.take();
+        #[cfg(feature = "real")]
+        if self.node == REAL {
+            let _ = crate::real::try_with(|s| *s.rng.borrow_mut() = rng);
+            return;
+        }
         let _ = context::try_with(|w| {
             if let Some(n) = w.nodes.borrow_mut().get_mut(self.node.index()) {
                 n.rng = rng;

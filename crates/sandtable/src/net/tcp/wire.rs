@@ -43,6 +43,13 @@ impl World {
         wakes: &mut Wakes,
     ) {
         let id = net.next_id();
+        if !payload.is_empty() {
+            // Data is in the fingerprint, as for datagrams.
+            self.mix(
+                crate::fingerprint::EventKind::Payload,
+                crate::fingerprint::hash_bytes(&payload),
+            );
+        }
         let ends = &net.tcp.conns[conn.0 as usize].ends;
         let link = (ends[from].node, ends[1 - from].node);
         let key = net.tcp.segments.insert(Segment {
