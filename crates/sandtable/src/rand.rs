@@ -36,6 +36,7 @@ pub fn rng() -> NodeRng {
 /// `f` runs, so `f` may use the rest of the runtime (spawn, time, the network); only a nested
 /// `with_rng` of the same node's stream inside `f` is refused, with a clear panic.
 #[track_caller]
+#[inline(always)]
 pub fn with_rng<R>(f: impl FnOnce(&mut ChaCha8Rng) -> R) -> R {
     let lent = context::try_with(|w| {
         let node = w

@@ -106,10 +106,8 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        #[cfg(feature = "real")]
-        if let Some(real) = this.real.as_mut() {
-            return real.as_mut().poll(cx);
-        }
+        // A Sleep polled in a simulation is the simulation's; only outside one can it be the
+        // real backend's (checked there, so the simulated path does not pay for it).
         match context::try_with(|w| this.poll_sim(w, cx)) {
             Some(polled) => polled,
             None => this.poll_real(cx),
@@ -142,6 +140,10 @@ impl Sleep {
     /// Outside a simulation: tokio's timer on the real backend, or the panic naming the call.
     #[cold]
     fn poll_real(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        #[cfg(feature = "real")]
+        if let Some(real) = self.real.as_mut() {
+            return real.as_mut().poll(cx);
+        }
         #[cfg(feature = "real")]
         if crate::real::here() {
             let real = self
