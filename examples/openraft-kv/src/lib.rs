@@ -3,11 +3,14 @@
 //! state machine snapshots on the simulated disk; a recorded client workload under the nemesis
 //! is checked for linearizability with the `kv` model.
 //!
+//! Raft's invariants are checked during the run ([`invariants`]).
+//!
 //! Where to start reading: [`scenario`] (the test), [`node`] (one server), [`network`] and
 //! [`wire`] (the RPCs), [`log_store`] and [`state_machine`] (storage), [`workload`] (clients).
 
 #![warn(missing_docs)]
 
+pub mod invariants;
 pub mod log_store;
 pub mod network;
 pub mod node;
@@ -17,3 +20,11 @@ pub mod state_machine;
 pub mod types;
 pub mod wire;
 pub mod workload;
+
+/// openraft's mode this build runs in: `default` (`Send` bounds) or `single-threaded` (the
+/// crate's feature of that name).
+pub const MODE: &str = if cfg!(feature = "single-threaded") {
+    "single-threaded"
+} else {
+    "default"
+};

@@ -1,7 +1,7 @@
 //! openraft's log storage on the node's simulated disk.
 //!
 //! The log is an append-only file of framed records (an entry, a truncation, a purge) replayed
-//! at start; the vote is its own file, replaced atomically. `append` reports the entries
+//! at start; the vote and the committed log id are files of their own, replaced atomically. `append` reports the entries
 //! flushed to openraft only after `sync`, and `save_vote` returns only once the vote is
 //! durable: the two promises openraft's correctness rests on.
 
@@ -12,16 +12,19 @@ use std::ops::RangeBounds;
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{IOFlushed, LogState, RaftLogReader, RaftLogStorage};
+use openraft::vote::RaftLeaderId;
 use openraft::OptionalSend;
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
+use crate::invariants::Probe;
 use crate::record;
 use crate::types::typ::{Entry, LogId, Vote};
 use crate::types::TypeConfig;
 
 const LOG_FILE: &str = "raft.log";
 const VOTE_FILE: &str = "raft.vote";
+const COMMITTED_FILE: &str = "raft.committed";
 
 /// One change to the log, as written to the log file.
 #[derive(Serialize, Deserialize)]
@@ -61,6 +64,7 @@ impl Log {
 #[derive(Clone, Debug)]
 pub struct LogStore {
     log: Arc<Mutex<Log>>,
+    probe: Probe,
 }
 
 fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
@@ -68,8 +72,9 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
 }
 
 impl LogStore {
-    /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote.
-    pub async fn open() -> io::Result<LogStore> {
+    /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote,
+    /// which it reports to `probe` (a new incarnation of the node starts).
+    pub async fn open(probe: Probe) -> io::Result<LogStore> {
         let mut log = Log::default();
         let file = disk::File::open_or_create(LOG_FILE).await?;
         let bytes = file.read_all().await?;
@@ -85,8 +90,10 @@ impl LogStore {
             log.vote =
                 Some(serde_json::from_slice(&disk::read(VOTE_FILE).await?).map_err(invalid)?);
         }
+        probe.started(log.vote.map(|v| v.leader_id().term()));
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
+            probe,
         })
     }
 
@@ -146,6 +153,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), io::Error> {
         disk::write_atomic(VOTE_FILE, &serde_json::to_vec(vote).map_err(invalid)?).await?;
         self.log().vote = Some(*vote);
+        let leader = vote.leader_id();
+        let committed = vote.is_committed();
+        self.probe
+            .vote_saved(leader.term(), *leader.node_id(), committed);
         Ok(())
     }
 
@@ -172,6 +183,22 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             .map_err(|e| io::Error::new(e.kind(), e.to_string()));
         callback.io_completed(reported);
         written
+    }
+
+    /// Saved durably: without it a restarted node (even one that is leader again at once, its
+    /// committed vote restored) serves reads from its snapshot's older state until it relearns
+    /// the commit index — openraft's `save_committed` docs say so, and seed 28 of the sweep
+    /// caught it as a stale ReadIndex read.
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
+        let bytes = serde_json::to_vec(&committed).map_err(invalid)?;
+        disk::write_atomic(COMMITTED_FILE, &bytes).await
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
+        if !disk::exists(COMMITTED_FILE).await? {
+            return Ok(None);
+        }
+        serde_json::from_slice(&disk::read(COMMITTED_FILE).await?).map_err(invalid)
     }
 
     async fn truncate_after(&mut self, last_log_id: Option<LogId>) -> Result<(), io::Error> {

@@ -6,8 +6,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use openraft::errors::{ClientWriteError, LinearizableReadError, RaftError};
-use openraft::{BasicNode, ReadPolicy, SnapshotPolicy};
+use openraft::type_config::async_runtime::WatchReceiver;
+use openraft::{BasicNode, ReadPolicy, ServerState, SnapshotPolicy};
 
+use crate::invariants::{Checker, MetricsView, Probe};
 use crate::log_store::LogStore;
 use crate::network::{NetworkFactory, Transport};
 use crate::state_machine::StateMachine;
@@ -25,6 +27,8 @@ pub struct NodeConfig {
     pub id: u64,
     /// Every node's name, by id.
     pub names: Vec<String>,
+    /// The cluster's invariant checker.
+    pub checker: Checker,
 }
 
 /// openraft's configuration for the simulated cluster: short timeouts (virtual time is free),
@@ -50,8 +54,9 @@ pub fn addr(name: &str) -> String {
 
 /// Runs a node until it crashes: everything is rebuilt from its disk at each start.
 pub async fn run(config: NodeConfig) -> std::io::Result<()> {
-    let log = LogStore::open().await?;
-    let sm = StateMachine::open().await?;
+    let probe = config.checker.probe(config.id);
+    let log = LogStore::open(probe.clone()).await?;
+    let sm = StateMachine::open(probe.clone()).await?;
     let transport = Transport::bind(&format!("0.0.0.0:{PORT}")).await?;
     let (out, outgoing) = sandtable::sync::mpsc::unbounded_channel();
     sandtable::task::spawn(transport.clone().send_loop(outgoing)).detach();
@@ -60,6 +65,7 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
     let raft = Raft::new(config.id, raft_config, network, log, sm.clone())
         .await
         .map_err(std::io::Error::other)?;
+    sandtable::task::spawn(watch_metrics(raft.clone(), probe)).detach();
     if config.id == 0 {
         let members: BTreeMap<u64, BasicNode> = (0..config.names.len() as u64)
             .map(|i| (i, BasicNode::new(addr(&config.names[i as usize]))))
@@ -68,6 +74,26 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
         let _ = raft.initialize(members).await;
     }
     serve(transport, raft, sm).await
+}
+
+/// Reports every change of openraft's metrics to the checker, until the node stops.
+async fn watch_metrics(raft: Raft, probe: Probe) {
+    let mut metrics = raft.metrics();
+    loop {
+        let view = {
+            let m = metrics.borrow_watched();
+            MetricsView {
+                term: m.current_term,
+                leader: m.state == ServerState::Leader,
+                committed: m.local_committed.map(|l| l.index),
+                applied: m.last_applied.map(|l| l.index),
+            }
+        };
+        probe.metrics(view);
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn serve(transport: Rc<Transport>, raft: Raft, sm: StateMachine) -> std::io::Result<()> {

@@ -14,6 +14,7 @@ use openraft::{EntryPayload, OptionalSend};
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
+use crate::invariants::Probe;
 use crate::types::typ::{LogId, Snapshot, SnapshotMeta, StoredMembership};
 use crate::types::{Op, OpResult, SnapshotData, TypeConfig};
 
@@ -65,9 +66,10 @@ struct Stored {
 }
 
 /// The state machine (cheap to clone: the node's server reads it for linearizable reads).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct StateMachine {
     data: Arc<Mutex<Data>>,
+    probe: Probe,
 }
 
 fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
@@ -75,9 +77,13 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
 }
 
 impl StateMachine {
-    /// Opens the node's state machine: the last durable snapshot, or empty.
-    pub async fn open() -> io::Result<StateMachine> {
-        let sm = StateMachine::default();
+    /// Opens the node's state machine: the last durable snapshot, or empty. What it applies
+    /// is reported to `probe`.
+    pub async fn open(probe: Probe) -> io::Result<StateMachine> {
+        let sm = StateMachine {
+            data: Arc::default(),
+            probe,
+        };
         if let Some(stored) = read_stored().await? {
             *sm.data() = serde_json::from_slice(&stored.data).map_err(invalid)?;
         }
@@ -145,6 +151,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             + OptionalSend,
     {
         while let Some((entry, responder)) = entries.try_next().await? {
+            let encoded = serde_json::to_vec(&entry).map_err(invalid)?;
+            self.probe.applied(entry.log_id.index, &encoded);
             let result = {
                 let mut data = self.data();
                 data.last_applied = Some(entry.log_id);
@@ -181,6 +189,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         })
         .await?;
         *self.data() = data;
+        self.probe
+            .snapshot_installed(meta.last_log_id.map(|l| l.index));
         Ok(())
     }
 

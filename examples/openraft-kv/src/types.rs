@@ -33,11 +33,13 @@ pub enum OpResult {
 }
 
 openraft::declare_raft_types!(
-    /// The openraft types of the example: `u64` node ids, `BasicNode`, `Op` in the log, and
-    /// Sandtable's runtime.
+    /// The openraft types of the example: `u64` node ids, `BasicNode`, `Op` in the log, the
+    /// standard leader id (one leader per term, so Election Safety holds as the paper states
+    /// it) and Sandtable's runtime.
     pub TypeConfig:
         D = Op,
         R = OpResult,
+        LeaderId = openraft::impls::leader_id_std::LeaderId<u64, u64>,
         AsyncRuntime = sandtable_openraft::SimRuntime,
 );
 

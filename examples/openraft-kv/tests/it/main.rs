@@ -18,7 +18,8 @@ fn openraft_passes_the_sweep() {
         run_seeds(config, |sim| scenario.run(sim).map(|_| ())).unwrap_or_else(|f| panic!("{f}"));
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "openraft-kv: {} seeds in {secs:.1} s ({:.1} seeds/s)",
+        "openraft-kv ({} mode): {} seeds in {secs:.1} s ({:.1} seeds/s)",
+        openraft_kv::MODE,
         summary.seeds_run,
         summary.seeds_run as f64 / secs
     );
@@ -30,6 +31,11 @@ fn a_run_does_real_work() {
     let sim = Sim::new(3);
     let report = Scenario::default().run(&sim).unwrap();
     assert!(report.ok > 100, "{report:?}");
+    assert!(report.terms_led >= 1, "{report:?}");
+    assert!(
+        report.observations > 1000,
+        "the invariants saw the run: {report:?}"
+    );
     assert!(
         sim.handle().nodes().iter().any(|&n| sim.restarts(n) > 0),
         "someone was restarted"
