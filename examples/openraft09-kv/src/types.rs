@@ -1,0 +1,70 @@
+//! The cluster's openraft 0.9 type configuration and the application's requests and replies
+//! (the same operations as `openraft-kv`'s).
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+
+/// A key-value operation, as clients send it and as the log carries writes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Op {
+    /// Read a key (served after openraft's `ensure_linearizable`, never logged).
+    Get(u64),
+    /// Write a value.
+    Put(u64, i64),
+    /// Compare-and-set: `Cas(key, from, to)`.
+    Cas(u64, i64, i64),
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+/// What applying an operation gave.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpResult {
+    /// A read's value.
+    Value(Option<i64>),
+    /// A put was applied.
+    Written,
+    /// A cas was applied; whether it swapped.
+    Swapped(bool),
+}
+
+openraft::declare_raft_types!(
+    /// The openraft types of the example: `u64` node ids, `BasicNode`, `Op` in the log, and
+    /// Sandtable's runtime.
+    pub TypeConfig:
+        D = Op,
+        R = OpResult,
+        AsyncRuntime = sandtable_openraft09::SimRuntime,
+);
+
+/// A snapshot's bytes.
+pub type SnapshotData = Cursor<Vec<u8>>;
+
+/// Short names for openraft 0.9's generic types on [`TypeConfig`].
+pub mod typ {
+    use openraft::BasicNode;
+
+    use super::TypeConfig as C;
+
+    /// A log id.
+    pub type LogId = openraft::LogId<u64>;
+    /// A vote.
+    pub type Vote = openraft::Vote<u64>;
+    /// A log entry.
+    pub type Entry = openraft::Entry<C>;
+    /// A snapshot's metadata.
+    pub type SnapshotMeta = openraft::SnapshotMeta<u64, BasicNode>;
+    /// A snapshot.
+    pub type Snapshot = openraft::Snapshot<C>;
+    /// The membership last applied.
+    pub type StoredMembership = openraft::StoredMembership<u64, BasicNode>;
+    /// A storage error.
+    pub type StorageError = openraft::StorageError<u64>;
+    /// The Raft handle.
+    pub type Raft = openraft::Raft<C>;
+}
