@@ -55,3 +55,35 @@ fn the_same_seed_runs_the_same_way() {
     assert_eq!(run(5), run(5));
     assert_ne!(run(5).0, run(6).0);
 }
+
+/// A violation reported by the checker inside a simulation stops the run at that step, with
+/// the property's name and the seed (openraft itself is not expected to break one).
+#[test]
+fn a_violation_stops_the_run_with_its_seed() {
+    use openraft_kv::invariants::{Checker, MetricsView, ELECTION_SAFETY};
+    let sim = Sim::new(7);
+    let checker = Checker::new();
+    let leader = |term| MetricsView {
+        term,
+        leader: true,
+        ..MetricsView::default()
+    };
+    let c = checker.clone();
+    sim.client("fabricated", async move {
+        c.probe(0).metrics(leader(2));
+        sandtable::time::sleep(Duration::from_millis(10)).await;
+        c.probe(1).metrics(leader(2));
+        sandtable::time::sleep(Duration::from_secs(3600)).await;
+    });
+    let err = sim.run().expect_err("two leaders in term 2");
+    match err {
+        sandtable::SimError::Invariant { name, seed, .. } => {
+            assert_eq!((name.as_str(), seed), (ELECTION_SAFETY, 7));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        sim.handle().elapsed() < Duration::from_secs(1),
+        "stopped at the step"
+    );
+}
