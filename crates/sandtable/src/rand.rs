@@ -120,7 +120,9 @@ where
 
 /// A random value in `range` from the current node's stream.
 pub fn random_range<T: SampleUniform, R: SampleRange<T>>(range: R) -> T {
-    with_rng(|r| r.random_range(range))
+    // `Rng::random_range`, spelled out so that it inlines here.
+    assert!(!range.is_empty(), "cannot sample empty range");
+    with_rng(|r| range.sample_single(r).expect("a non-empty range samples"))
 }
 
 /// True with probability `p`, from the current node's stream.
