@@ -4,14 +4,17 @@
 //! recorded client workload under the same nemesis is checked for linearizability with the
 //! `kv` model.
 //!
-//! The client workload ([`workload`]) and the record framing ([`record`]) are `openraft-kv`'s
-//! own files, compiled here unchanged; the modules that speak openraft's API are this line's.
+//! The client workload ([`workload`]), the record framing ([`record`]) and the Raft invariant
+//! checker ([`invariants`]) are `openraft-kv`'s own files, compiled here unchanged; the modules
+//! that speak openraft's API are this line's.
 //!
 //! Where to start reading: [`scenario`] (the test), [`node`] (one server), [`network`] and
 //! [`wire`] (the RPCs), [`log_store`] and [`state_machine`] (storage), [`workload`] (clients).
 
 #![warn(missing_docs)]
 
+#[path = "../../openraft-kv/src/invariants.rs"]
+pub mod invariants;
 pub mod log_store;
 pub mod network;
 pub mod node;

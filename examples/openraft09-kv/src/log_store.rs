@@ -12,16 +12,18 @@ use std::ops::RangeBounds;
 use std::sync::{Arc, Mutex};
 
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
-use openraft::{OptionalSend, StorageIOError};
+use openraft::{AnyError, OptionalSend, StorageIOError};
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
+use crate::invariants::Probe;
 use crate::record;
 use crate::types::typ::{Entry, LogId, StorageError, Vote};
 use crate::types::TypeConfig;
 
 const LOG_FILE: &str = "raft.log";
 const VOTE_FILE: &str = "raft.vote";
+const COMMITTED_FILE: &str = "raft.committed";
 
 /// One change to the log, as written to the log file.
 #[derive(Serialize, Deserialize)]
@@ -75,6 +77,7 @@ pub type PurgeGuard = Option<sandtable::sync::watch::Receiver<Option<LogId>>>;
 pub struct LogStore {
     log: Arc<Mutex<Log>>,
     guard: PurgeGuard,
+    probe: Probe,
 }
 
 fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
@@ -82,13 +85,14 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
 }
 
 fn log_error(e: &io::Error) -> StorageError {
-    StorageIOError::write_logs(openraft::AnyError::new(e)).into()
+    StorageIOError::write_logs(AnyError::new(e)).into()
 }
 
 impl LogStore {
     /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote.
-    /// With a `guard`, purges wait for the snapshot (see [`PurgeGuard`]).
-    pub async fn open(guard: PurgeGuard) -> io::Result<LogStore> {
+    /// With a `guard`, purges wait for the snapshot (see [`PurgeGuard`]). The vote read is
+    /// reported to `probe` (a new incarnation of the node starts).
+    pub async fn open(guard: PurgeGuard, probe: Probe) -> io::Result<LogStore> {
         let mut log = Log::default();
         let file = disk::File::open_or_create(LOG_FILE).await?;
         let bytes = file.read_all().await?;
@@ -104,9 +108,11 @@ impl LogStore {
             log.vote =
                 Some(serde_json::from_slice(&disk::read(VOTE_FILE).await?).map_err(invalid)?);
         }
+        probe.started(log.vote.map(|v| v.leader_id().term));
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
             guard,
+            probe,
         })
     }
 
@@ -171,9 +177,34 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let bytes = serde_json::to_vec(vote).expect("a vote encodes");
         disk::write_atomic(VOTE_FILE, &bytes)
             .await
-            .map_err(|e| StorageIOError::write_vote(openraft::AnyError::new(&e)))?;
+            .map_err(|e| StorageIOError::write_vote(AnyError::new(&e)))?;
         self.log().vote = Some(*vote);
+        let leader = vote.leader_id();
+        // An uncommitted vote's `voted_for` may be empty; only committed votes name a leader.
+        let voted_for = leader.voted_for.unwrap_or(u64::MAX);
+        self.probe
+            .vote_saved(leader.term, voted_for, vote.is_committed());
         Ok(())
+    }
+
+    /// Saved durably, as in openraft-kv (a restarted leader must not serve reads from its
+    /// snapshot's older state before it relearns the commit index).
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        let bytes = serde_json::to_vec(&committed).expect("a log id encodes");
+        disk::write_atomic(COMMITTED_FILE, &bytes)
+            .await
+            .map_err(|e| log_error(&e))
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+        let read = async {
+            if !disk::exists(COMMITTED_FILE).await? {
+                return Ok(None);
+            }
+            serde_json::from_slice(&disk::read(COMMITTED_FILE).await?).map_err(invalid)
+        };
+        read.await
+            .map_err(|e: io::Error| StorageIOError::read(AnyError::new(&e)).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {

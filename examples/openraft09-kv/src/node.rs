@@ -6,7 +6,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
-use openraft::{BasicNode, SnapshotPolicy};
+use openraft::{BasicNode, ServerState, SnapshotPolicy};
+
+use crate::invariants::{Checker, MetricsView, Probe};
 
 use crate::log_store::LogStore;
 use crate::network::{NetworkFactory, Transport};
@@ -27,6 +29,8 @@ pub struct NodeConfig {
     pub names: Vec<String>,
     /// Purges wait for a durable snapshot (`log_store::PurgeGuard`; off only to show why).
     pub guard_purges: bool,
+    /// The cluster's invariant checker.
+    pub checker: Checker,
 }
 
 /// openraft's configuration for the simulated cluster (the same as `openraft-kv`'s): short
@@ -53,9 +57,10 @@ pub fn addr(name: &str) -> String {
 
 /// Runs a node until it crashes: everything is rebuilt from its disk at each start.
 pub async fn run(config: NodeConfig) -> std::io::Result<()> {
-    let sm = StateMachine::open().await?;
+    let probe = config.checker.probe(config.id);
+    let sm = StateMachine::open(probe.clone()).await?;
     let guard = config.guard_purges.then(|| sm.durable_snapshot());
-    let log = LogStore::open(guard).await?;
+    let log = LogStore::open(guard, probe.clone()).await?;
     let transport = Transport::bind(&format!("0.0.0.0:{PORT}")).await?;
     let (out, outgoing) = sandtable::sync::mpsc::unbounded_channel();
     sandtable::task::spawn(transport.clone().send_loop(outgoing)).detach();
@@ -64,6 +69,7 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
     let raft = Raft::new(config.id, raft_config, network, log, sm.clone())
         .await
         .map_err(std::io::Error::other)?;
+    sandtable::task::spawn(watch_metrics(raft.clone(), probe)).detach();
     if config.id == 0 {
         let members: BTreeMap<u64, BasicNode> = (0..config.names.len() as u64)
             .map(|i| (i, BasicNode::new(addr(&config.names[i as usize]))))
@@ -72,6 +78,27 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
         let _ = raft.initialize(members).await;
     }
     serve(transport, raft, sm).await
+}
+
+/// Reports every change of openraft's metrics to the checker, until the node stops. (0.9's
+/// metrics carry no committed index; the checker gets the applied one.)
+async fn watch_metrics(raft: Raft, probe: Probe) {
+    let mut metrics = raft.metrics();
+    loop {
+        let view = {
+            let m = metrics.borrow();
+            MetricsView {
+                term: m.current_term,
+                leader: m.state == ServerState::Leader,
+                committed: None,
+                applied: m.last_applied.map(|l| l.index),
+            }
+        };
+        probe.metrics(view);
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn serve(transport: Rc<Transport>, raft: Raft, sm: StateMachine) -> std::io::Result<()> {

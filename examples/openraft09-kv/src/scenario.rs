@@ -1,6 +1,7 @@
 //! The simulation test of the cluster (the same shape, nemesis and checks as `openraft-kv`'s):
 //! three openraft 0.9 nodes, recorded clients, the nemesis,
-//! liveness after the heal, and the history checked for linearizability.
+//! Raft's invariants checked at every step, liveness after the heal, and the history checked
+//! for linearizability.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use sandtable::lin::{self, models, Recorder};
 use sandtable::nemesis::Nemesis;
 use sandtable::{BoxError, Progress, Sim};
 
+use crate::invariants::Checker;
 use crate::node::{self, NodeConfig};
 use crate::workload::ClientLoop;
 
@@ -47,6 +49,10 @@ pub struct RunReport {
     pub operations: usize,
     /// Operations that completed `ok`.
     pub ok: usize,
+    /// Observations the invariant checker checked.
+    pub observations: u64,
+    /// Terms that had a leader.
+    pub terms_led: usize,
 }
 
 impl Scenario {
@@ -84,15 +90,18 @@ impl Scenario {
         (0..self.nodes).map(|i| format!("n{i}")).collect()
     }
 
-    /// Builds the run on `sim`, runs it, and checks it: `Err` on a stalled cluster, a failed
-    /// run (a panic in openraft or the example, a deadlock) or a non-linearizable history.
+    /// Builds the run on `sim`, runs it, and checks it: `Err` on a broken Raft invariant (at
+    /// the step that broke it), a stalled cluster, a failed run (a panic in openraft or the
+    /// example, a deadlock) or a non-linearizable history.
     pub fn run(&self, sim: &Sim) -> Result<RunReport, BoxError> {
         let names = self.node_names();
+        let checker = Checker::new();
         for id in 0..self.nodes {
             let config = NodeConfig {
                 id: id as u64,
                 names: names.clone(),
                 guard_purges: self.guard_purges,
+                checker: checker.clone(),
             };
             sim.add_node(names[id].clone(), move || {
                 let config = config.clone();
@@ -132,6 +141,8 @@ impl Scenario {
         Ok(RunReport {
             operations: h.len(),
             ok,
+            observations: checker.observations(),
+            terms_led: checker.terms_led(),
         })
     }
 }

@@ -14,6 +14,7 @@ use openraft::{AnyError, EntryPayload, OptionalSend, StorageIOError};
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
+use crate::invariants::Probe;
 use crate::types::typ::{Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership};
 use crate::types::{Op, OpResult, SnapshotData, TypeConfig};
 
@@ -74,16 +75,7 @@ pub struct StateMachine {
     stored: Arc<sandtable::sync::Mutex<Option<LogId>>>,
     /// The same, published for the log store (see [`crate::log_store::PurgeGuard`]).
     durable: sandtable::sync::watch::Sender<Option<LogId>>,
-}
-
-impl Default for StateMachine {
-    fn default() -> Self {
-        StateMachine {
-            data: Arc::default(),
-            stored: Arc::default(),
-            durable: sandtable::sync::watch::channel(None).0,
-        }
-    }
+    probe: Probe,
 }
 
 impl std::fmt::Debug for StateMachine {
@@ -105,9 +97,15 @@ fn snapshot_error(meta: &SnapshotMeta, e: &io::Error) -> StorageError {
 }
 
 impl StateMachine {
-    /// Opens the node's state machine: the last durable snapshot, or empty.
-    pub async fn open() -> io::Result<StateMachine> {
-        let sm = StateMachine::default();
+    /// Opens the node's state machine: the last durable snapshot, or empty. What it applies
+    /// is reported to `probe`.
+    pub async fn open(probe: Probe) -> io::Result<StateMachine> {
+        let sm = StateMachine {
+            data: Arc::default(),
+            stored: Arc::default(),
+            durable: sandtable::sync::watch::channel(None).0,
+            probe,
+        };
         if let Some(stored) = read_stored().await? {
             *sm.data() = serde_json::from_slice(&stored.data).map_err(invalid)?;
             *sm.stored.lock().await = stored.meta.last_log_id;
@@ -204,6 +202,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let results = entries
             .into_iter()
             .map(|entry| {
+                let encoded = serde_json::to_vec(&entry).expect("an entry encodes");
+                self.probe.applied(entry.log_id.index, &encoded);
                 data.last_applied = Some(entry.log_id);
                 match entry.payload {
                     EntryPayload::Blank => OpResult::Written,
@@ -243,6 +243,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Err(snapshot_error(meta, &e));
         }
         *self.data() = data;
+        self.probe
+            .snapshot_installed(meta.last_log_id.map(|l| l.index));
         Ok(())
     }
 
