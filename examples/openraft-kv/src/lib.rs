@@ -17,6 +17,7 @@ pub mod node;
 pub mod record;
 pub mod scenario;
 pub mod state_machine;
+pub mod transport;
 pub mod types;
 pub mod wire;
 pub mod workload;

@@ -46,6 +46,10 @@ openraft::declare_raft_types!(
 /// A snapshot's bytes.
 pub type SnapshotData = Cursor<Vec<u8>>;
 
+/// The type parameter of openraft's vote request and of its replies (`wire.rs`): the type
+/// configuration on this line (0.9 takes the node id there).
+pub type VoteParam = TypeConfig;
+
 /// Short names for openraft's generic types on [`TypeConfig`].
 pub mod typ {
     use openraft::alias;

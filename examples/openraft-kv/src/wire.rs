@@ -1,4 +1,5 @@
-//! The wire: requests and replies between nodes and from clients, as JSON split into
+//! The wire (compiled by `openraft-kv` and `openraft09-kv`, each with its own `types`):
+//! requests and replies between nodes and from clients, as JSON split into
 //! datagrams of at most [`CHUNK_BYTES`] and reassembled at the receiver. A message with a lost
 //! chunk is lost (the caller times out and openraft retries), as over a lossy network.
 
@@ -8,7 +9,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::types::typ::{SnapshotMeta, Vote};
-use crate::types::{Op, OpResult, TypeConfig};
+use crate::types::{Op, OpResult, TypeConfig, VoteParam};
 
 /// Bytes of message per datagram (small, so that batches of entries and snapshots take
 /// several).
@@ -22,7 +23,7 @@ pub enum Request {
     /// openraft's AppendEntries.
     Append(openraft::raft::AppendEntriesRequest<TypeConfig>),
     /// openraft's RequestVote.
-    Vote(openraft::raft::VoteRequest<TypeConfig>),
+    Vote(openraft::raft::VoteRequest<VoteParam>),
     /// A whole snapshot (openraft's network v2 `full_snapshot`).
     Snapshot(Vote, SnapshotMeta, Vec<u8>),
     /// A client's operation.
@@ -34,11 +35,11 @@ pub enum Request {
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Reply {
     /// To `Append`.
-    Append(Option<openraft::raft::AppendEntriesResponse<TypeConfig>>),
+    Append(Option<openraft::raft::AppendEntriesResponse<VoteParam>>),
     /// To `Vote`.
-    Vote(Option<openraft::raft::VoteResponse<TypeConfig>>),
+    Vote(Option<openraft::raft::VoteResponse<VoteParam>>),
     /// To `Snapshot`.
-    Snapshot(Option<openraft::raft::SnapshotResponse<TypeConfig>>),
+    Snapshot(Option<openraft::raft::SnapshotResponse<VoteParam>>),
     /// To `Client`.
     Client(ClientReply),
 }

@@ -4,9 +4,10 @@
 //! recorded client workload under the same nemesis is checked for linearizability with the
 //! `kv` model.
 //!
-//! The client workload ([`workload`]), the record framing ([`record`]) and the Raft invariant
-//! checker ([`invariants`]) are `openraft-kv`'s own files, compiled here unchanged; the modules
-//! that speak openraft's API are this line's.
+//! The client workload ([`workload`]), the record framing ([`record`]), the Raft invariant
+//! checker ([`invariants`]), the UDP transport ([`transport`]) and the wire format ([`wire`])
+//! are `openraft-kv`'s own files, compiled here unchanged; the modules that speak openraft's
+//! API are this line's.
 //!
 //! Where to start reading: [`scenario`] (the test), [`node`] (one server), [`network`] and
 //! [`wire`] (the RPCs), [`log_store`] and [`state_machine`] (storage), [`workload`] (clients).
@@ -22,7 +23,10 @@ pub mod node;
 pub mod record;
 pub mod scenario;
 pub mod state_machine;
+#[path = "../../openraft-kv/src/transport.rs"]
+pub mod transport;
 pub mod types;
+#[path = "../../openraft-kv/src/wire.rs"]
 pub mod wire;
 #[path = "../../openraft-kv/src/workload.rs"]
 pub mod workload;

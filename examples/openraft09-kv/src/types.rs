@@ -45,6 +45,10 @@ openraft::declare_raft_types!(
 /// A snapshot's bytes.
 pub type SnapshotData = Cursor<Vec<u8>>;
 
+/// The type parameter of openraft's vote request and of its replies (`wire.rs`, shared with
+/// `openraft-kv`): the node id on this line (0.10 takes the type configuration there).
+pub type VoteParam = u64;
+
 /// Short names for openraft 0.9's generic types on [`TypeConfig`].
 pub mod typ {
     use openraft::BasicNode;
