@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod invariants;
+pub mod kv;
 pub mod log_store;
 pub mod network;
 pub mod node;

@@ -5,7 +5,7 @@
 //! `kv` model.
 //!
 //! The client workload ([`workload`]), the record framing ([`record`]), the Raft invariant
-//! checker ([`invariants`]), the UDP transport ([`transport`]) and the wire format ([`wire`])
+//! checker ([`invariants`]), the operations and their state ([`kv`]), the UDP transport ([`transport`]) and the wire format ([`wire`])
 //! are `openraft-kv`'s own files, compiled here unchanged; the modules that speak openraft's
 //! API are this line's.
 //!
@@ -16,6 +16,8 @@
 
 #[path = "../../openraft-kv/src/invariants.rs"]
 pub mod invariants;
+#[path = "../../openraft-kv/src/kv.rs"]
+pub mod kv;
 pub mod log_store;
 pub mod network;
 pub mod node;

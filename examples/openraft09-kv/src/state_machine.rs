@@ -5,7 +5,6 @@
 //! policy, or installed from the leader) is written atomically and durably before openraft is
 //! told about it, and a restarted node starts from it (openraft then re-applies the log).
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex};
 
@@ -16,47 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::invariants::Probe;
 use crate::types::typ::{Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership};
-use crate::types::{Op, OpResult, SnapshotData, TypeConfig};
+use crate::types::{OpResult, SnapshotData, TypeConfig};
 
 const SNAPSHOT_FILE: &str = "sm.snapshot";
 
-/// What the state machine holds: the data, and how far the log was applied to it.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Data {
-    /// The last log id applied.
-    pub last_applied: Option<LogId>,
-    /// The last membership applied.
-    pub membership: StoredMembership,
-    /// The key-value map.
-    pub kv: BTreeMap<u64, i64>,
-}
-
-impl Data {
-    /// A read's answer from the applied state.
-    pub fn apply_read(&self, op: &Op) -> OpResult {
-        match *op {
-            Op::Get(k) => OpResult::Value(self.kv.get(&k).copied()),
-            _ => panic!("apply_read is for reads"),
-        }
-    }
-
-    fn apply(&mut self, op: &Op) -> OpResult {
-        match *op {
-            Op::Get(k) => OpResult::Value(self.kv.get(&k).copied()),
-            Op::Put(k, v) => {
-                self.kv.insert(k, v);
-                OpResult::Written
-            }
-            Op::Cas(k, from, to) => {
-                let swapped = self.kv.get(&k) == Some(&from);
-                if swapped {
-                    self.kv.insert(k, to);
-                }
-                OpResult::Swapped(swapped)
-            }
-        }
-    }
-}
+pub use crate::kv::Data;
 
 /// A snapshot as stored on disk.
 #[derive(Serialize, Deserialize)]

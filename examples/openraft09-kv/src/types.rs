@@ -3,35 +3,7 @@
 
 use std::io::Cursor;
 
-use serde::{Deserialize, Serialize};
-
-/// A key-value operation, as clients send it and as the log carries writes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Op {
-    /// Read a key (served after openraft's `ensure_linearizable`, never logged).
-    Get(u64),
-    /// Write a value.
-    Put(u64, i64),
-    /// Compare-and-set: `Cas(key, from, to)`.
-    Cas(u64, i64, i64),
-}
-
-impl std::fmt::Display for Op {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
-    }
-}
-
-/// What applying an operation gave.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OpResult {
-    /// A read's value.
-    Value(Option<i64>),
-    /// A put was applied.
-    Written,
-    /// A cas was applied; whether it swapped.
-    Swapped(bool),
-}
+pub use crate::kv::{Op, OpResult};
 
 openraft::declare_raft_types!(
     /// The openraft types of the example: `u64` node ids, `BasicNode`, `Op` in the log, and
