@@ -280,7 +280,10 @@ fn a_third_party_clock_read_is_reported_with_its_call_site() {
         "the file and line: {site}"
     );
     assert_eq!(report.time, Duration::from_millis(5));
-    assert_eq!(report.count, 2, "Instant::now and elapsed: two reads in one step");
+    assert_eq!(
+        report.count, 2,
+        "Instant::now and elapsed: two reads in one step"
+    );
     assert!(
         error.to_string().contains("rerun: SANDTABLE_SEED=3"),
         "{error}"
