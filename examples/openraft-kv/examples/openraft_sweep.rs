@@ -1,8 +1,8 @@
 //! Seeds per second of the openraft-kv sweep, with what each seed simulates.
 //!
 //! ```sh
-//! cargo run --release -p openraft-kv --example sweep -- --seeds 0..200
-//! cargo run --release -p openraft-kv --features single-threaded --example sweep -- --seeds 0..200
+//! cargo run --release -p openraft-kv --example openraft_sweep -- --seeds 0..200
+//! cargo run --release -p openraft-kv --features single-threaded --example openraft_sweep -- --seeds 0..200
 //! ```
 
 use std::time::Instant;

@@ -1,7 +1,7 @@
 //! Runs the convergence scenario on a range of seeds and prints what each found.
 //!
 //! ```text
-//! cargo run --release -p crdt --example sweep -- [--seeds A..B] [--bug NAME] [--strict-register] [--no-clock-faults]
+//! cargo run --release -p crdt --example crdt_sweep -- [--seeds A..B] [--bug NAME] [--strict-register] [--no-clock-faults]
 //! ```
 
 use std::time::{Duration, Instant};
@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => {
                 failed += 1;
                 println!(
-                    "seed {seed}: FAILED: {e}\n  rerun: cargo run -p crdt --example sweep -- --seeds {seed}..{} {}",
+                    "seed {seed}: FAILED: {e}\n  rerun: cargo run -p crdt --example crdt_sweep -- --seeds {seed}..{} {}",
                     seed + 1,
                     flags.join(" ")
                 );

@@ -2,7 +2,7 @@
 //! first failing seed and what caught it (or how many seeds passed, and how fast).
 //!
 //! ```text
-//! cargo run --release -p leader-election --example sweep -- \
+//! cargo run --release -p leader-election --example election_sweep -- \
 //!     [--drift MAX] [--extremes] [--steps-ms MAX] [--strike-skew D] [--seeds A..B] [--faults-secs S] [--no-leader-invariant]
 //! ```
 //!
