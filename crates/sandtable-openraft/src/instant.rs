@@ -1,4 +1,5 @@
-//! `SimInstant`: the node's monotonic clock as openraft's `Instant`.
+//! `SimInstant`: the node's monotonic clock as openraft's `Instant` (the trait is each crate's
+//! `OpenraftInstant`: `sandtable-openraft09` compiles this file too, for openraft 0.9).
 
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
@@ -40,7 +41,7 @@ impl Sub<SimInstant> for SimInstant {
     }
 }
 
-impl openraft_rt::Instant for SimInstant {
+impl crate::OpenraftInstant for SimInstant {
     fn now() -> SimInstant {
         SimInstant(sandtable::time::Instant::now())
     }

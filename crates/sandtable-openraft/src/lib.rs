@@ -39,6 +39,8 @@ use sandtable::Sim;
 
 mod instant;
 pub use instant::SimInstant;
+/// The `Instant` trait `SimInstant` implements (openraft-rt's, on this line).
+use openraft_rt::Instant as OpenraftInstant;
 
 mod mpsc;
 pub use mpsc::{SimMpsc, SimMpscReceiver, SimMpscSender, SimMpscWeakSender};

@@ -40,8 +40,11 @@ use std::time::Duration;
 
 use openraft::{AsyncRuntime, OptionalSend};
 
+#[path = "../../sandtable-openraft/src/instant.rs"]
 mod instant;
 pub use instant::SimInstant;
+/// The `Instant` trait `SimInstant` implements (openraft 0.9's own).
+use openraft::Instant as OpenraftInstant;
 
 mod oneshot;
 pub use oneshot::SimOneshotSender;
