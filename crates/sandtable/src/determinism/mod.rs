@@ -128,7 +128,8 @@ pub struct OsCallReport {
     /// Which OS facility was reached, e.g. "the OS monotonic clock (clock_gettime(..))".
     pub call: String,
     /// The first frame outside the standard library: `function at file:line:col` (file and
-    /// line need debug info, which test builds have).
+    /// line need debug info, which test builds have; with `debug = "line-tables-only"` an
+    /// inlined frame is named short, e.g. `{async_block#0}`, and its file and line place it).
     pub site: String,
     /// The frames from the call site up to the executor, one per line.
     pub backtrace: String,

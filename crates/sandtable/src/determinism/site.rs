@@ -31,6 +31,22 @@ const EXECUTOR: &[&str] = &[
     "sandtable::sim::",
 ];
 
+/// Source paths of the same machinery: inlined frames often carry only a short name
+/// (`{closure#0}`, `try_with<..>`, `get_or_init<..>`; always so with
+/// `debug = "line-tables-only"`), so the file tells where they belong.
+const MACHINERY_FILES: &[&str] = &[
+    "/library/std/src/",
+    "/library/core/src/",
+    "/library/alloc/src/",
+];
+
+/// This crate's own machinery, by path inside the crate.
+const OWN_MACHINERY: &[&str] = &["src/determinism/"];
+
+/// The executor's sources (see [`MACHINERY_FILES`]): async-task's, and this crate's own.
+const EXECUTOR_FILES: &[&str] = &["/async-task-"];
+const OWN_EXECUTOR: &[&str] = &["src/world.rs", "src/executor.rs", "src/sim.rs"];
+
 /// Frames shown in a report, from the site up.
 const FRAMES_MAX: usize = 16;
 
@@ -55,9 +71,35 @@ impl Frame {
         }
     }
 
-    fn starts_with_any(&self, prefixes: &[&str]) -> bool {
-        prefixes.iter().any(|p| self.symbol.starts_with(p))
+    /// Whether the frame's symbol starts with one of `prefixes`, its file contains one of
+    /// `files`, or it is one of `own` of this crate's files.
+    fn is_any(&self, prefixes: &[&str], files: &[&str], own: &[&str]) -> bool {
+        if prefixes.iter().any(|p| self.symbol.starts_with(p)) {
+            return true;
+        }
+        let Some(at) = &self.at else {
+            return false;
+        };
+        let at = at.replace('\\', "/");
+        if files.iter().any(|f| at.contains(f)) {
+            return true;
+        }
+        own_path(&at).is_some_and(|path| own.iter().any(|o| path.starts_with(o)))
     }
+}
+
+/// The path of `at` inside this crate (`src/..`), if it is one of this crate's files. std
+/// prints a file under the working directory as `./..`, so that is resolved first.
+fn own_path(at: &str) -> Option<String> {
+    let absolute = match at.strip_prefix("./") {
+        Some(relative) => {
+            let cwd = std::env::current_dir().ok()?;
+            format!("{}/{relative}", cwd.to_string_lossy().replace('\\', "/"))
+        }
+        None => at.to_string(),
+    };
+    let root = format!("{}/", env!("CARGO_MANIFEST_DIR").replace('\\', "/"));
+    absolute.strip_prefix(&root).map(str::to_string)
 }
 
 impl Trace {
@@ -70,7 +112,9 @@ impl Trace {
     /// `at file:line:col`.
     fn from_text(text: &str) -> Trace {
         let frames = parse(text);
-        let start = frames.iter().position(|f| !f.starts_with_any(MACHINERY));
+        let start = frames
+            .iter()
+            .position(|f| !f.is_any(MACHINERY, MACHINERY_FILES, OWN_MACHINERY));
         let Some(start) = start else {
             return Trace {
                 site: "<unknown: no frame outside the standard library (build with debug info)>"
@@ -80,7 +124,7 @@ impl Trace {
         };
         let shown: Vec<String> = frames[start..]
             .iter()
-            .take_while(|f| !f.starts_with_any(EXECUTOR))
+            .take_while(|f| !f.is_any(EXECUTOR, EXECUTOR_FILES, OWN_EXECUTOR))
             .take(FRAMES_MAX)
             .map(|f| format!("      {}", f.show()))
             .collect();
@@ -143,6 +187,67 @@ mod tests {
         );
         assert_eq!(trace.frames.lines().count(), 2, "{}", trace.frames);
         assert!(trace.frames.contains("task::{{closure}}"));
+    }
+
+    /// Inlined frames under `debug = "line-tables-only"` carry short names: their files place
+    /// them (std's sources, this crate's determinism module, the executor).
+    fn short_names() -> String {
+        let own = env!("CARGO_MANIFEST_DIR");
+        format!(
+            "   0: {{closure#0}}
+             at {own}/src/determinism/mod.rs:259:33
+   1: try_with<core::cell::RefCell<()>, ()>
+             at /rustc/59807616e/library/std/src/thread/local.rs:513:12
+   2: getrandom
+             at {own}/src/determinism/interpose.rs:130:12
+   3: get_or_init<core::cell::Cell<(u64, u64)>>
+             at /rustc/59807616e/library/std/src/sys/thread_local/native/lazy.rs:62:27
+   4: new
+             at /home/u/.cargo/registry/src/index.crates.io-1/tokio-1.48.0/src/util/rand.rs:40:20
+   5: {{closure#0}}
+             at C:\\Users\\u\\app\\src\\main.rs:12:5
+   6: run<F, T, S, M>
+             at /home/u/.cargo/registry/src/index.crates.io-1/async-task-4.7.1/src/raw.rs:557:17
+   7: poll_one
+             at {own}/src/world.rs:900:9
+"
+        )
+    }
+
+    #[test]
+    fn short_inlined_names_are_placed_by_their_files() {
+        let trace = Trace::from_text(&short_names());
+        assert!(trace.site.starts_with("new at "), "{}", trace.site);
+        assert!(
+            trace.site.contains("tokio-1.48.0/src/util/rand.rs:40"),
+            "{}",
+            trace.site
+        );
+        assert_eq!(trace.frames.lines().count(), 2, "{}", trace.frames);
+    }
+
+    #[test]
+    fn another_crates_world_rs_or_determinism_module_is_not_this_crates() {
+        let own = env!("CARGO_MANIFEST_DIR");
+        let text = format!(
+            "   0: getrandom
+   1: {{closure#0}}
+             at /home/u/game/src/determinism/dice.rs:3:1
+   2: step
+             at /home/u/game/src/world.rs:10:5
+   3: poll_one
+             at {own}/src/world.rs:900:9
+"
+        );
+        let trace = Trace::from_text(&text);
+        assert!(
+            trace
+                .site
+                .starts_with("{closure#0} at /home/u/game/src/determinism/dice.rs"),
+            "{}",
+            trace.site
+        );
+        assert_eq!(trace.frames.lines().count(), 2, "{}", trace.frames);
     }
 
     #[test]
