@@ -4,6 +4,9 @@
 //! at start; the vote and the committed log id are files of their own, replaced atomically. `append` reports the entries
 //! flushed to openraft only after `sync`, and `save_vote` returns only once the vote is
 //! durable: the two promises openraft's correctness rests on.
+//!
+//! Every change is reported to the node's [`Probe`] once it is done (an append once synced),
+//! and the log replayed at start replaces what the checker knew of the log.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -17,10 +20,10 @@ use openraft::OptionalSend;
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
-use crate::invariants::Probe;
+use crate::invariants::{Logged, Probe};
 use crate::record;
 use crate::types::typ::{Entry, LogId, Vote};
-use crate::types::TypeConfig;
+use crate::types::{entry_id, TypeConfig};
 
 const LOG_FILE: &str = "raft.log";
 const VOTE_FILE: &str = "raft.vote";
@@ -60,11 +63,31 @@ impl Log {
     }
 }
 
+/// A bug planted in the log store, to show that the invariants catch what it breaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogBug {
+    /// No bug.
+    #[default]
+    None,
+    /// `append` syncs the file before writing the entries instead of after: each batch is
+    /// durable only once the next one is written, so a crash loses entries the node reported
+    /// flushed (a leader restarted in its term then reuses their log ids: Log Matching).
+    SyncBeforeWrite,
+}
+
 /// The log store (and, cloned, its reader).
 #[derive(Clone, Debug)]
 pub struct LogStore {
     log: Arc<Mutex<Log>>,
     probe: Probe,
+    bug: LogBug,
+}
+
+/// What the checker is told of `entry`.
+fn logged(entry: &Entry) -> Logged {
+    let encoding = serde_json::to_vec(entry).expect("an entry encodes");
+    Logged::new(entry_id(&entry.log_id), &encoding)
 }
 
 fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
@@ -72,9 +95,9 @@ fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
 }
 
 impl LogStore {
-    /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote,
-    /// which it reports to `probe` (a new incarnation of the node starts).
-    pub async fn open(probe: Probe) -> io::Result<LogStore> {
+    /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote;
+    /// reports both to `probe` (a new incarnation of the node starts). `bug` is planted.
+    pub async fn open(probe: Probe, bug: LogBug) -> io::Result<LogStore> {
         let mut log = Log::default();
         let file = disk::File::open_or_create(LOG_FILE).await?;
         let bytes = file.read_all().await?;
@@ -91,9 +114,12 @@ impl LogStore {
                 Some(serde_json::from_slice(&disk::read(VOTE_FILE).await?).map_err(invalid)?);
         }
         probe.started(log.vote.map(|v| v.leader_id().term()));
+        let entries: Vec<Logged> = log.entries.values().map(logged).collect();
+        probe.log_recovered(log.last_purged.as_ref().map(entry_id), &entries);
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
             probe,
+            bug,
         })
     }
 
@@ -108,8 +134,12 @@ impl LogStore {
             bytes.extend(record::frame(&serde_json::to_vec(r).map_err(invalid)?));
         }
         let file = disk::File::open_or_create(LOG_FILE).await?;
+        let sync_first = self.bug == LogBug::SyncBeforeWrite;
+        if sync && sync_first {
+            file.sync().await?;
+        }
         file.append(&bytes).await?;
-        if sync {
+        if sync && !sync_first {
             file.sync().await?;
         }
         Ok(())
@@ -172,10 +202,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let records: Vec<Record> = entries.into_iter().map(Record::Entry).collect();
         let written = self.write(&records, true).await;
         if written.is_ok() {
+            let mut appended = Vec::with_capacity(records.len());
             let mut log = self.log();
             for r in records {
+                if let Record::Entry(e) = &r {
+                    appended.push(logged(e));
+                }
                 log.apply(r);
             }
+            self.probe.appended(&appended);
         }
         let reported = written
             .as_ref()
@@ -191,7 +226,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     /// caught it as a stale ReadIndex read.
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
         let bytes = serde_json::to_vec(&committed).map_err(invalid)?;
-        disk::write_atomic(COMMITTED_FILE, &bytes).await
+        disk::write_atomic(COMMITTED_FILE, &bytes).await?;
+        if let Some(committed) = committed {
+            self.probe.committed(entry_id(&committed));
+        }
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, io::Error> {
@@ -205,6 +244,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.write(&[Record::TruncateAfter(last_log_id)], true)
             .await?;
         self.log().apply(Record::TruncateAfter(last_log_id));
+        self.probe.truncated(last_log_id.map_or(0, |l| l.index + 1));
         Ok(())
     }
 
@@ -212,6 +252,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         // Not synced: a purge lost in a crash only leaves entries a snapshot already covers.
         self.write(&[Record::Purge(log_id)], false).await?;
         self.log().apply(Record::Purge(log_id));
+        self.probe.purged(entry_id(&log_id));
         Ok(())
     }
 }

@@ -10,11 +10,11 @@ use openraft::type_config::async_runtime::WatchReceiver;
 use openraft::{BasicNode, ReadPolicy, ServerState, SnapshotPolicy};
 
 use crate::invariants::{Checker, MetricsView, Probe};
-use crate::log_store::LogStore;
+use crate::log_store::{LogBug, LogStore};
 use crate::network::{NetworkFactory, Transport};
 use crate::state_machine::StateMachine;
 use crate::types::typ::{Raft, Snapshot};
-use crate::types::{Op, SnapshotData};
+use crate::types::{entry_id, Op, SnapshotData};
 use crate::wire::{ClientReply, Message, Reply, Request};
 
 /// The port every node listens on.
@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub names: Vec<String>,
     /// The cluster's invariant checker.
     pub checker: Checker,
+    /// A bug planted in the log store (none in the real test).
+    pub log_bug: LogBug,
 }
 
 /// openraft's configuration for the simulated cluster: short timeouts (virtual time is free),
@@ -55,7 +57,7 @@ pub fn addr(name: &str) -> String {
 /// Runs a node until it crashes: everything is rebuilt from its disk at each start.
 pub async fn run(config: NodeConfig) -> std::io::Result<()> {
     let probe = config.checker.probe(config.id);
-    let log = LogStore::open(probe.clone()).await?;
+    let log = LogStore::open(probe.clone(), config.log_bug).await?;
     let sm = StateMachine::open(probe.clone()).await?;
     let transport = Transport::bind(&format!("0.0.0.0:{PORT}")).await?;
     let (out, outgoing) = sandtable::sync::mpsc::unbounded_channel();
@@ -85,7 +87,7 @@ async fn watch_metrics(raft: Raft, probe: Probe) {
             MetricsView {
                 term: m.current_term,
                 leader: m.state == ServerState::Leader,
-                committed: m.local_committed.map(|l| l.index),
+                committed: m.local_committed.as_ref().map(entry_id),
                 applied: m.last_applied.map(|l| l.index),
             }
         };

@@ -9,6 +9,7 @@ use sandtable::nemesis::Nemesis;
 use sandtable::{BoxError, Progress, Sim};
 
 use crate::invariants::Checker;
+use crate::log_store::LogBug;
 use crate::node::{self, NodeConfig};
 use crate::workload::ClientLoop;
 
@@ -24,6 +25,8 @@ pub struct Scenario {
     pub faults_for: Duration,
     /// After the heal, every client must complete an operation within this.
     pub liveness_within: Duration,
+    /// A bug planted in every node's log store (none by default).
+    pub log_bug: LogBug,
 }
 
 impl Default for Scenario {
@@ -33,6 +36,7 @@ impl Default for Scenario {
             clients: 3,
             faults_for: Duration::from_secs(20),
             liveness_within: Duration::from_secs(10),
+            log_bug: LogBug::None,
         }
     }
 }
@@ -54,6 +58,12 @@ impl Scenario {
     /// This scenario with faults for `d`.
     pub fn faults_for(mut self, d: Duration) -> Self {
         self.faults_for = d;
+        self
+    }
+
+    /// This scenario with `bug` planted in the log stores.
+    pub fn log_bug(mut self, bug: LogBug) -> Self {
+        self.log_bug = bug;
         self
     }
 
@@ -90,6 +100,7 @@ impl Scenario {
                 id: id as u64,
                 names: names.clone(),
                 checker: checker.clone(),
+                log_bug: self.log_bug,
             };
             sim.add_node(names[id].clone(), move || {
                 let config = config.clone();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::invariants::Probe;
 use crate::types::typ::{LogId, Snapshot, SnapshotMeta, StoredMembership};
-use crate::types::{OpResult, SnapshotData, TypeConfig};
+use crate::types::{entry_id, OpResult, SnapshotData, TypeConfig};
 
 const SNAPSHOT_FILE: &str = "sm.snapshot";
 
@@ -115,7 +115,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         while let Some((entry, responder)) = entries.try_next().await? {
             let encoded = serde_json::to_vec(&entry).map_err(invalid)?;
-            self.probe.applied(entry.log_id.index, &encoded);
+            self.probe.applied(entry_id(&entry.log_id), &encoded);
             let result = {
                 let mut data = self.data();
                 data.last_applied = Some(entry.log_id);

@@ -2,6 +2,7 @@
 
 use std::io::Cursor;
 
+use crate::invariants::EntryId;
 pub use crate::kv::{Op, OpResult};
 
 openraft::declare_raft_types!(
@@ -14,6 +15,11 @@ openraft::declare_raft_types!(
         LeaderId = openraft::impls::leader_id_std::LeaderId<u64, u64>,
         AsyncRuntime = sandtable_openraft::SimRuntime,
 );
+
+/// The invariant checker's name for a log id: its term and index.
+pub fn entry_id(log_id: &typ::LogId) -> EntryId {
+    EntryId::new(log_id.leader_id.term, log_id.index)
+}
 
 /// A snapshot's bytes.
 pub type SnapshotData = Cursor<Vec<u8>>;

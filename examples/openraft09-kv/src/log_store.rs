@@ -4,6 +4,9 @@
 //! at start; the vote is its own file, replaced atomically. `append` reports the entries
 //! flushed to openraft only after `sync`, and `save_vote` returns only once the vote is
 //! durable: the two promises openraft's correctness rests on.
+//!
+//! Every change is reported to the node's [`Probe`] once it is done (an append once synced),
+//! and the log replayed at start replaces what the checker knew of the log.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -16,10 +19,10 @@ use openraft::{AnyError, OptionalSend, StorageIOError};
 use sandtable::disk;
 use serde::{Deserialize, Serialize};
 
-use crate::invariants::Probe;
+use crate::invariants::{Logged, Probe};
 use crate::record;
 use crate::types::typ::{Entry, LogId, StorageError, Vote};
-use crate::types::TypeConfig;
+use crate::types::{entry_id, TypeConfig};
 
 const LOG_FILE: &str = "raft.log";
 const VOTE_FILE: &str = "raft.vote";
@@ -80,6 +83,12 @@ pub struct LogStore {
     probe: Probe,
 }
 
+/// What the checker is told of `entry`.
+fn logged(entry: &Entry) -> Logged {
+    let encoding = serde_json::to_vec(entry).expect("an entry encodes");
+    Logged::new(entry_id(&entry.log_id), &encoding)
+}
+
 fn invalid(e: impl std::error::Error + Send + Sync + 'static) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, e)
 }
@@ -90,8 +99,8 @@ fn log_error(e: &io::Error) -> StorageError {
 
 impl LogStore {
     /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote.
-    /// With a `guard`, purges wait for the snapshot (see [`PurgeGuard`]). The vote read is
-    /// reported to `probe` (a new incarnation of the node starts).
+    /// With a `guard`, purges wait for the snapshot (see [`PurgeGuard`]). The vote and the log
+    /// read are reported to `probe` (a new incarnation of the node starts).
     pub async fn open(guard: PurgeGuard, probe: Probe) -> io::Result<LogStore> {
         let mut log = Log::default();
         let file = disk::File::open_or_create(LOG_FILE).await?;
@@ -109,6 +118,8 @@ impl LogStore {
                 Some(serde_json::from_slice(&disk::read(VOTE_FILE).await?).map_err(invalid)?);
         }
         probe.started(log.vote.map(|v| v.leader_id().term));
+        let entries: Vec<Logged> = log.entries.values().map(logged).collect();
+        probe.log_recovered(log.last_purged.as_ref().map(entry_id), &entries);
         Ok(LogStore {
             log: Arc::new(Mutex::new(log)),
             guard,
@@ -193,7 +204,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let bytes = serde_json::to_vec(&committed).expect("a log id encodes");
         disk::write_atomic(COMMITTED_FILE, &bytes)
             .await
-            .map_err(|e| log_error(&e))
+            .map_err(|e| log_error(&e))?;
+        if let Some(committed) = committed {
+            self.probe.committed(entry_id(&committed));
+        }
+        Ok(())
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
@@ -223,10 +238,15 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let records: Vec<Record> = entries.into_iter().map(Record::Entry).collect();
         let written = self.write(&records, true).await;
         if written.is_ok() {
+            let mut appended = Vec::with_capacity(records.len());
             let mut log = self.log();
             for r in records {
+                if let Record::Entry(e) = &r {
+                    appended.push(logged(e));
+                }
                 log.apply(r);
             }
+            self.probe.appended(&appended);
         }
         let reported = written
             .as_ref()
@@ -237,7 +257,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        self.change(Record::TruncateSince(log_id.index), true).await
+        self.change(Record::TruncateSince(log_id.index), true)
+            .await?;
+        self.probe.truncated(log_id.index);
+        Ok(())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
@@ -251,6 +274,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
             }
         }
         // Not synced: a purge lost in a crash only leaves entries a snapshot already covers.
-        self.change(Record::Purge(log_id), false).await
+        self.change(Record::Purge(log_id), false).await?;
+        self.probe.purged(entry_id(&log_id));
+        Ok(())
     }
 }

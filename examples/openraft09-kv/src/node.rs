@@ -81,7 +81,8 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
 }
 
 /// Reports every change of openraft's metrics to the checker, until the node stops. (0.9's
-/// metrics carry no committed index; the checker gets the applied one.)
+/// metrics carry no committed log id; the checker gets the applied one, and learns committed
+/// ids from the log store's `save_committed` and the applied entries.)
 async fn watch_metrics(raft: Raft, probe: Probe) {
     let mut metrics = raft.metrics();
     loop {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::invariants::Probe;
 use crate::types::typ::{Entry, LogId, Snapshot, SnapshotMeta, StorageError, StoredMembership};
-use crate::types::{OpResult, SnapshotData, TypeConfig};
+use crate::types::{entry_id, OpResult, SnapshotData, TypeConfig};
 
 const SNAPSHOT_FILE: &str = "sm.snapshot";
 
@@ -166,7 +166,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             .into_iter()
             .map(|entry| {
                 let encoded = serde_json::to_vec(&entry).expect("an entry encodes");
-                self.probe.applied(entry.log_id.index, &encoded);
+                self.probe.applied(entry_id(&entry.log_id), &encoded);
                 data.last_applied = Some(entry.log_id);
                 match entry.payload {
                     EntryPayload::Blank => OpResult::Written,

@@ -3,6 +3,7 @@
 
 use std::io::Cursor;
 
+use crate::invariants::EntryId;
 pub use crate::kv::{Op, OpResult};
 
 openraft::declare_raft_types!(
@@ -13,6 +14,11 @@ openraft::declare_raft_types!(
         R = OpResult,
         AsyncRuntime = sandtable_openraft09::SimRuntime,
 );
+
+/// The invariant checker's name for a log id: its term and index.
+pub fn entry_id(log_id: &typ::LogId) -> EntryId {
+    EntryId::new(log_id.leader_id.term, log_id.index)
+}
 
 /// A snapshot's bytes.
 pub type SnapshotData = Cursor<Vec<u8>>;

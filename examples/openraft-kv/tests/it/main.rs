@@ -87,3 +87,30 @@ fn a_violation_stops_the_run_with_its_seed() {
         "stopped at the step"
     );
 }
+
+/// A log store that syncs before writing a batch instead of after (`LogBug::SyncBeforeWrite`)
+/// reports entries flushed that a crash then loses; a leader restarted in its term proposes new
+/// entries under the lost ones' log ids. The sweep catches it as a Log Matching violation at that
+/// step. (On the seeds before 37 the bug goes unseen or stalls the cluster: a restarted node
+/// whose saved committed id is past the log it kept cannot start.)
+#[test]
+fn a_log_store_that_syncs_before_writing_breaks_log_matching() {
+    use openraft_kv::invariants::LOG_MATCHING;
+    use openraft_kv::log_store::LogBug;
+    let scenario = Scenario::default().log_bug(LogBug::SyncBeforeWrite);
+    let config = CheckConfig::new()
+        .seeds(35..45)
+        .regressions(false)
+        .artifacts(false)
+        .name("openraft_kv_sync_before_write");
+    let failure = run_seeds(config, |sim| scenario.run(sim).map(|_| ()))
+        .expect_err("an append synced too early is caught within these seeds");
+    let msg = failure.to_string();
+    eprintln!("{}", msg.lines().next().unwrap_or_default());
+    assert!(msg.contains("seed 37"), "{msg}");
+    assert!(msg.contains(&format!("`{LOG_MATCHING}`")), "{msg}");
+    assert!(
+        msg.contains("n0 holds a different entry at index 115 (term 1)"),
+        "{msg}"
+    );
+}
