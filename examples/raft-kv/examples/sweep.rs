@@ -16,35 +16,82 @@ use raft_kv::scenario::{caught_by, Scenario};
 use raft_kv::Bug;
 use sandtable::{run_seeds, CheckConfig};
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut bugs = vec![Bug::None];
-    let mut seeds = 0..100u64;
-    let mut faults = 60u64;
-    let mut offsets: Vec<u64> = Vec::new();
-    let swarm = args.iter().any(|a| a == "--swarm");
-    let args: Vec<String> = args.into_iter().filter(|a| a != "--swarm").collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
-            "--bug" if value == "all" => bugs = Bug::ALL.to_vec(),
-            "--bug" => bugs = vec![value.parse().unwrap_or_else(|e| panic!("{e}"))],
-            "--seeds" => {
-                let (a, b) = value.split_once("..").expect("--seeds A..B");
-                seeds = a.parse().expect("a seed")..b.parse().expect("a seed");
-            }
-            "--faults-secs" => faults = value.parse().expect("seconds"),
-            "--offsets" => {
-                offsets = value
-                    .split(',')
-                    .map(|s| s.parse().expect("an offset"))
-                    .collect()
-            }
-            other => panic!("unknown argument {other}"),
+const USAGE: &str = "usage: sweep [--bug NAME|all] [--seeds A..B] [--faults-secs S] [--offsets 0,1000,2000] [--swarm]";
+
+/// What the command line asks for.
+struct Args {
+    bugs: Vec<Bug>,
+    seeds: std::ops::Range<u64>,
+    faults: u64,
+    offsets: Vec<u64>,
+    swarm: bool,
+}
+
+fn parse(args: Vec<String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        bugs: vec![Bug::None],
+        seeds: 0..100,
+        faults: 60,
+        offsets: Vec::new(),
+        swarm: false,
+    };
+    let number = |flag: &str, s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("{flag}: `{s}` is not a non-negative integer"))
+    };
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        if flag == "--swarm" {
+            parsed.swarm = true;
+            continue;
         }
-        i += 2;
+        if flag == "-h" || flag == "--help" {
+            return Err(String::new());
+        }
+        let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--bug" if value == "all" => parsed.bugs = Bug::ALL.to_vec(),
+            "--bug" => parsed.bugs = vec![value.parse().map_err(|e| format!("--bug: {e}"))?],
+            "--seeds" => {
+                let (a, b) = value
+                    .split_once("..")
+                    .ok_or_else(|| format!("--seeds: `{value}` is not a range A..B"))?;
+                parsed.seeds = number("--seeds", a)?..number("--seeds", b)?;
+                if parsed.seeds.is_empty() {
+                    return Err(format!("--seeds: `{value}` is empty"));
+                }
+            }
+            "--faults-secs" => parsed.faults = number("--faults-secs", &value)?,
+            "--offsets" => {
+                parsed.offsets = value
+                    .split(',')
+                    .map(|s| number("--offsets", s))
+                    .collect::<Result<_, _>>()?
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
     }
+    Ok(parsed)
+}
+
+fn main() {
+    let Args {
+        bugs,
+        seeds,
+        faults,
+        offsets,
+        swarm,
+    } = match parse(std::env::args().skip(1).collect()) {
+        Ok(args) => args,
+        Err(e) if e.is_empty() => {
+            println!("{USAGE}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("sweep: {e}\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
     if !offsets.is_empty() {
         for bug in bugs {
             medians(bug, &offsets, seeds.end - seeds.start, faults, swarm);

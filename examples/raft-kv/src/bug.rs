@@ -33,11 +33,17 @@ pub enum Bug {
     /// A follower advances its commit index to the leader's without bounding it by the entries
     /// it has verified to match the leader's log.
     CommitBeyondMatch,
+    /// A follower does not restart its election timer when AppendEntries arrives from the
+    /// leader: it keeps deposing a healthy leader (a liveness bug the clients barely notice).
+    NoTimerResetOnAppend,
+    /// A snapshot holds the map but not the client sessions: a node restored from it (a restart,
+    /// or a follower sent the snapshot) would apply a retried request again.
+    SnapshotWithoutSessions,
 }
 
 impl Bug {
     /// Every planted bug (not `None`).
-    pub const ALL: [Bug; 10] = [
+    pub const ALL: [Bug; 12] = [
         Bug::VoteWithoutLogCheck,
         Bug::CommitPreviousTerm,
         Bug::NoSyncBeforeReply,
@@ -48,6 +54,8 @@ impl Bug {
         Bug::AcceptStaleTerm,
         Bug::FixedElectionTimeout,
         Bug::CommitBeyondMatch,
+        Bug::NoTimerResetOnAppend,
+        Bug::SnapshotWithoutSessions,
     ];
 
     /// The variant's name in kebab case, as `--bug` takes it.
@@ -64,6 +72,8 @@ impl Bug {
             Bug::AcceptStaleTerm => "accept-stale-term",
             Bug::FixedElectionTimeout => "fixed-election-timeout",
             Bug::CommitBeyondMatch => "commit-beyond-match",
+            Bug::NoTimerResetOnAppend => "no-timer-reset-on-append",
+            Bug::SnapshotWithoutSessions => "snapshot-without-sessions",
         }
     }
 }

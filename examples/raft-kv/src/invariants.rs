@@ -12,9 +12,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::time::Duration;
 
 use sandtable::Handle;
 
+use crate::kv::KvStore;
 use crate::message::{Entry, NodeIdx};
 use crate::probe::{Event, Probe};
 
@@ -27,7 +29,10 @@ pub const LOG_MATCHING: &str = "log matching";
 /// present in the logs of the leaders for all higher-numbered terms.
 pub const LEADER_COMPLETENESS: &str = "leader completeness";
 /// State Machine Safety: if a server has applied a log entry at a given index to its state
-/// machine, no other server will ever apply a different log entry for the same index.
+/// machine, no other server will ever apply a different log entry for the same index. Checked
+/// on the state too: servers that applied the same entries up to an index hold the same state
+/// machine there (a snapshot or a restart that loses part of it, such as the client sessions,
+/// breaks this before any client sees it).
 pub const STATE_MACHINE_SAFETY: &str = "state machine safety";
 /// A node's current term never decreases, across restarts too (it is durable).
 pub const TERM_MONOTONIC: &str = "term never decreases";
@@ -35,7 +40,21 @@ pub const TERM_MONOTONIC: &str = "term never decreases";
 /// and no committed entry is removed from its log.
 pub const COMMIT_BOUNDS: &str = "commit index within bounds";
 
-/// Every property, in the order they are registered.
+/// Once the network heals and nothing fails, the cluster settles on one leader: within
+/// [`SETTLE`] of the heal, elections stop (at most [`SETTLED_ELECTIONS_MAX`] more until the
+/// run ends). A follower that a healthy leader's heartbeats do not hold back deposes it again
+/// and again; clients still make progress between elections, so the liveness check alone
+/// misses it.
+pub const STABLE_LEADER: &str = "stable leader";
+
+/// How long after the heal the cluster may still be electing (a node cut off until the heal
+/// returns with a higher term and forces one more election).
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// Elections allowed after [`SETTLE`] (the correct protocol holds 0 in the sweeps).
+pub const SETTLED_ELECTIONS_MAX: usize = 1;
+
+/// Every safety property, in the order they are registered.
 pub const PROPERTIES: [&str; 6] = [
     ELECTION_SAFETY,
     LOG_MATCHING,
@@ -82,6 +101,8 @@ struct State {
     /// Per node: its commit index in this incarnation.
     commits: Vec<u64>,
     leaders: BTreeMap<u64, NodeIdx>,
+    /// Every election, in order: (virtual time, term, leader).
+    elected_at: Vec<(Duration, u64, NodeIdx)>,
     /// (index, term) -> (chain, first node seen with it).
     by_index_term: BTreeMap<(u64, u64), (u64, NodeIdx)>,
     /// The cluster's committed prefix, index 0 a root.
@@ -89,6 +110,8 @@ struct State {
     /// Per committed index: the term of the node that first committed it (the term in which
     /// it was committed, as Leader Completeness counts).
     commit_terms: Vec<u64>,
+    /// Per applied index: the state machine's hash after it, and the first node that reached it.
+    states: Vec<Option<(u64, NodeIdx)>>,
     violation: Option<(&'static str, String)>,
     events: u64,
 }
@@ -136,6 +159,16 @@ impl ClusterChecker {
         self.0.borrow().leaders.last_key_value().map(|(_, &n)| n)
     }
 
+    /// The elections won at or after virtual time `t`, as "n2 (term 7) at 63.1s", in order.
+    pub fn elections_since(&self, t: Duration) -> Vec<String> {
+        let state = self.0.borrow();
+        let since = state.elected_at.partition_point(|&(at, _, _)| at < t);
+        state.elected_at[since..]
+            .iter()
+            .map(|&(at, term, node)| format!("{} (term {term}) at {at:.3?}", state.names[node]))
+            .collect()
+    }
+
     /// Highest index committed anywhere in the cluster.
     pub fn committed_index(&self) -> u64 {
         self.0.borrow().committed.len() as u64 - 1
@@ -174,7 +207,7 @@ impl State {
                 kept_suffix,
             } => self.snapshot(node, index, term, kept_suffix),
             Event::Commit(index) => self.commit(node, index),
-            Event::Applied(index) => self.applied(node, index),
+            Event::Applied { index, state } => self.applied(node, index, state),
         }
     }
 
@@ -230,6 +263,9 @@ impl State {
             }
         }
         self.leaders.insert(term, node);
+        if let Some(handle) = Handle::try_current() {
+            self.elected_at.push((handle.elapsed(), term, node));
+        }
         // The highest entry committed in an earlier term (a leader elected late, say after a
         // pause, may lack entries committed since in later terms: that is allowed).
         let Some(c) = (0..self.committed.len())
@@ -370,7 +406,7 @@ impl State {
         }
     }
 
-    fn applied(&mut self, node: NodeIdx, index: u64) {
+    fn applied(&mut self, node: NodeIdx, index: u64, state: &KvStore) {
         let i = index as usize;
         let mine = self.mirrors[node].get(i).copied();
         let committed = self.committed.get(i).copied();
@@ -382,6 +418,76 @@ impl State {
                 committed.map(|l| l.term)
             );
             self.fail(STATE_MACHINE_SAFETY, msg);
+            return;
         }
+        self.same_state(node, index, state);
+    }
+
+    /// Every replica that applied the entries up to `index` holds the same state there.
+    fn same_state(&mut self, node: NodeIdx, index: u64, state: &KvStore) {
+        let mut h = std::hash::DefaultHasher::new();
+        state.hash(&mut h);
+        let hash = h.finish();
+        let i = index as usize;
+        if self.states.len() <= i {
+            self.states.resize(i + 1, None);
+        }
+        let (seen, first) = *self.states[i].get_or_insert((hash, node));
+        if seen != hash {
+            let msg = format!(
+                "{} and {} applied the same entries up to index {index} but hold different state machines there",
+                self.names[first], self.names[node]
+            );
+            self.fail(STATE_MACHINE_SAFETY, msg);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Command, Op};
+
+    #[test]
+    fn replicas_that_applied_the_same_entries_hold_the_same_state() {
+        let names = ["n0".to_string(), "n1".to_string(), "n2".to_string()];
+        let checker = ClusterChecker::new(&names);
+        let probe = checker.probe();
+        let put = Command::Client {
+            client: 1,
+            seq: 1,
+            op: Op::Put(0, 7),
+        };
+        let entry = Entry {
+            term: 1,
+            command: put.clone(),
+        };
+        let mut kv = KvStore::default();
+        kv.apply(&put, true);
+        // n2 applies the same entry but ends elsewhere (as a replica restored from a snapshot
+        // that lost part of the state machine does).
+        let mut forgetful = KvStore::default();
+        forgetful.apply(&put, true);
+        let other_client = Command::Client {
+            client: 2,
+            seq: 1,
+            op: Op::Get(0),
+        };
+        forgetful.apply(&other_client, true);
+        for (node, state) in [(0, &kv), (1, &kv), (2, &forgetful)] {
+            let appended = Event::Appended {
+                index: 1,
+                entry: &entry,
+                kept_suffix: false,
+            };
+            probe.emit_ref(node, appended);
+            probe.emit_ref(node, Event::Commit(1));
+            probe.emit_ref(node, Event::Applied { index: 1, state });
+            let expected = node < 2;
+            assert_eq!(checker.violation().is_none(), expected, "{node}");
+        }
+        let (property, message) = checker.violation().unwrap();
+        assert_eq!(property, STATE_MACHINE_SAFETY);
+        assert!(message.contains("n0 and n2"), "{message}");
     }
 }

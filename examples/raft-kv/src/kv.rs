@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::message::{Command, Op, OpResult};
 
 /// The key-value store and the last answer of every client session.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KvStore {
     data: BTreeMap<u64, i64>,
     /// Per client: the last sequence number applied and its result.
@@ -58,6 +58,14 @@ impl KvStore {
     /// A read of local state, outside the log (only [`crate::Bug::StaleLocalReads`] does this).
     pub fn read_local(&self, key: u64) -> OpResult {
         OpResult::Value(self.data.get(&key).copied())
+    }
+
+    /// The map alone, its sessions forgotten (only [`crate::Bug::SnapshotWithoutSessions`]).
+    pub fn without_sessions(&self) -> KvStore {
+        KvStore {
+            data: self.data.clone(),
+            sessions: BTreeMap::new(),
+        }
     }
 
     /// The store as bytes, for a snapshot.

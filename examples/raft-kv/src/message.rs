@@ -17,7 +17,7 @@ pub enum Op {
 }
 
 /// The result of an applied operation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum OpResult {
     /// A read's value (`None`: never written).
     Value(Option<i64>),

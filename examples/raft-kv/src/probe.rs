@@ -6,6 +6,7 @@
 use std::fmt;
 use std::rc::Rc;
 
+use crate::kv::KvStore;
 use crate::message::{Entry, NodeIdx};
 
 /// One observable change in a node.
@@ -47,8 +48,13 @@ pub enum Event<'a> {
     },
     /// The node's commit index is now `index`.
     Commit(u64),
-    /// The node applied the entry at `index` to its state machine.
-    Applied(u64),
+    /// The node applied the entry at `index` to its state machine, which is now `state`.
+    Applied {
+        /// Where.
+        index: u64,
+        /// The state machine after applying it (every replica must reach the same one).
+        state: &'a KvStore,
+    },
 }
 
 type ProbeFn = dyn Fn(NodeIdx, Event<'_>);

@@ -374,7 +374,9 @@ impl Raft {
                 .expect("committed entries after the snapshot are in the log");
             let answer = self.kv.apply(&entry.command, dedup);
             self.applied = index;
-            self.probe.emit_ref(self.me, Event::Applied(index));
+            let state = &self.kv;
+            self.probe
+                .emit_ref(self.me, Event::Applied { index, state });
             if let Some((client, seq, result)) = answer {
                 if self.pending.get(&client).is_some_and(|p| p.0 == seq) {
                     let (_, addr) = self.pending.remove(&client).expect("just seen");

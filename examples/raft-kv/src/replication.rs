@@ -84,7 +84,9 @@ impl Raft {
         if !stale {
             self.become_follower(term, Some(from));
         }
-        self.reset_election_timer(now);
+        if self.s.bug != Bug::NoTimerResetOnAppend {
+            self.reset_election_timer(now);
+        }
         // Entries the snapshot covers are committed, hence equal to the leader's: skip them.
         let base = self.log.base_index();
         let (prev_index, prev_term, entries) = if prev_index < base {

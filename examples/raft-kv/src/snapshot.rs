@@ -4,6 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::bug::Bug;
 use crate::kv::KvStore;
 use crate::message::{Msg, NodeIdx};
 use crate::probe::Event;
@@ -19,7 +20,11 @@ impl Raft {
             .log
             .term_at(self.applied)
             .expect("applied entries are in the log until compacted");
-        self.snapshot = Rc::new(self.kv.to_bytes());
+        self.snapshot = Rc::new(if self.s.bug == Bug::SnapshotWithoutSessions {
+            self.kv.without_sessions().to_bytes()
+        } else {
+            self.kv.to_bytes()
+        });
         self.log.compact_to(self.applied, term);
         self.ready.snapshot = Some(self.snapshot.clone());
         self.mark_log_dirty(self.log.base_index() + 1);

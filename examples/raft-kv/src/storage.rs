@@ -266,3 +266,46 @@ async fn read_opt(path: &str) -> io::Result<Option<Vec<u8>>> {
     }
     disk::read(path).await.map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use sandtable::Sim;
+
+    use super::*;
+    use crate::message::Command;
+
+    #[test]
+    fn term_vote_and_log_survive_a_restart() {
+        let sim = Sim::new(1);
+        let seen = Rc::new(RefCell::new(None));
+        let s = seen.clone();
+        let node = sim.add_node("n0", move || {
+            let s = s.clone();
+            async move {
+                let (mut storage, rec) = Storage::open(Bug::None).await.expect("opens");
+                if rec.term > 0 {
+                    let log = (rec.log.last_index(), rec.log.last_term());
+                    *s.borrow_mut() = Some((rec.term, rec.voted_for, log));
+                    return;
+                }
+                let entry = Entry {
+                    term: 7,
+                    command: Command::Noop,
+                };
+                let log = Log::new(0, 0, vec![entry.clone(), entry]);
+                storage.save_log(&log, 1).await.expect("the log is written");
+                storage.save_hard_state(7, Some(2)).await.expect("saved");
+                std::future::pending::<()>().await;
+            }
+        });
+        sim.run_for(Duration::from_secs(1)).unwrap();
+        sim.restart(node);
+        sim.run_for(Duration::from_secs(1)).unwrap();
+        let recovered = seen.borrow_mut().take();
+        assert_eq!(recovered, Some((7, Some(2), (2, 7))), "term, vote, log");
+    }
+}

@@ -152,6 +152,71 @@ fn one_vote_per_term() {
     assert!(r.take_ready().messages.is_empty());
 }
 
+#[test]
+fn a_vote_stays_cast_for_the_whole_term() {
+    // Voted for 1 in term 2; 1's first AppendEntries as leader must not free the vote.
+    let mut r = node(0, 3, 1, &[], Bug::None);
+    assert!(vote(&mut r, 2, 1, 0, 0));
+    append(&mut r, 2, (0, 0), vec![], 0);
+    assert_eq!(r.voted_for(), Some(1));
+    assert!(
+        !vote(&mut r, 2, 2, 0, 0),
+        "a late candidate of the term the node already voted in"
+    );
+    // A candidate that hears of its term's leader steps down, keeping the vote for itself.
+    let mut r = node(0, 3, 1, &[], Bug::None);
+    r.tick(Duration::from_secs(10));
+    assert_eq!((r.role(), r.term()), (Role::Candidate, 2));
+    append(&mut r, 2, (0, 0), vec![], 0);
+    assert_eq!((r.role(), r.voted_for()), (Role::Follower, Some(0)));
+    assert!(!vote(&mut r, 2, 2, 0, 0), "it voted for itself in term 2");
+}
+
+#[test]
+fn a_leader_or_candidate_steps_down_on_a_reply_of_a_higher_term() {
+    let mut r = node(0, 3, 1, &[], Bug::None);
+    elect(&mut r, &[1]);
+    let reply = Msg::AppendReply {
+        term: 5,
+        from: 2,
+        success: false,
+        index: 0,
+    };
+    r.step(T0, addr(), reply);
+    assert_eq!((r.role(), r.term()), (Role::Follower, 5));
+    r.tick(Duration::from_secs(20));
+    assert_eq!((r.role(), r.term()), (Role::Candidate, 6));
+    let reply = Msg::VoteReply {
+        term: 7,
+        from: 1,
+        granted: false,
+    };
+    r.step(T0, addr(), reply);
+    assert_eq!((r.role(), r.term()), (Role::Follower, 7));
+}
+
+#[test]
+fn an_append_from_the_leader_restarts_the_election_timer() {
+    let mut r = node(0, 3, 1, &[], Bug::None);
+    let due = r.next_deadline();
+    let now = due - Duration::from_millis(1);
+    let heartbeat = Msg::Append {
+        term: 1,
+        from: 1,
+        prev_index: 0,
+        prev_term: 0,
+        entries: vec![],
+        commit: 0,
+    };
+    r.step(now, addr(), heartbeat);
+    assert!(
+        r.next_deadline() >= now + Settings::default().election_timeout.0,
+        "a follower hearing its leader waits a whole timeout again"
+    );
+    r.tick(due);
+    assert_eq!(r.role(), Role::Follower);
+}
+
 /// The paper's Figure 8: a leader of term 4 holding an entry of term 2 on a majority must not
 /// commit it by counting; it commits once an entry of its own term is on a majority.
 #[test]

@@ -4,7 +4,8 @@
 //! the README's table), so a change that makes a bug harder to find fails here.
 
 use raft_kv::invariants::{
-    COMMIT_BOUNDS, LEADER_COMPLETENESS, LOG_MATCHING, STATE_MACHINE_SAFETY, TERM_MONOTONIC,
+    COMMIT_BOUNDS, LEADER_COMPLETENESS, LOG_MATCHING, STABLE_LEADER, STATE_MACHINE_SAFETY,
+    TERM_MONOTONIC,
 };
 use raft_kv::scenario::{caught_by, Scenario};
 use raft_kv::Bug;
@@ -77,4 +78,14 @@ fn fixed_election_timeout() {
 #[test]
 fn commit_beyond_match() {
     found_within(Bug::CommitBeyondMatch, 130, STATE_MACHINE_SAFETY);
+}
+
+#[test]
+fn no_timer_reset_on_append() {
+    found_within(Bug::NoTimerResetOnAppend, 5, STABLE_LEADER);
+}
+
+#[test]
+fn snapshot_without_sessions() {
+    found_within(Bug::SnapshotWithoutSessions, 5, STATE_MACHINE_SAFETY);
 }
