@@ -45,6 +45,8 @@ pub const TARGETS: &[Target] = &[
             "accept-stale-term",
             "fixed-election-timeout",
             "commit-beyond-match",
+            "no-timer-reset-on-append",
+            "snapshot-without-sessions",
         ],
     },
     Target {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p raft-kv --example sweep -- [--bug NAME|all] [--seeds A..B] [--faults-secs S]
-//!     [--offsets 0,1000,2000] [--swarm]
+//!     [--offsets 0,1000,2000] [--swarm] [--sync-errors P]
 //! ```
 //!
 //! With `--offsets`, each bug is swept from every offset until its first failure (at most the
@@ -16,7 +16,7 @@ use raft_kv::scenario::{caught_by, Scenario};
 use raft_kv::Bug;
 use sandtable::{run_seeds, CheckConfig};
 
-const USAGE: &str = "usage: sweep [--bug NAME|all] [--seeds A..B] [--faults-secs S] [--offsets 0,1000,2000] [--swarm]";
+const USAGE: &str = "usage: sweep [--bug NAME|all] [--seeds A..B] [--faults-secs S] [--offsets 0,1000,2000] [--swarm] [--sync-errors P]";
 
 /// What the command line asks for.
 struct Args {
@@ -25,6 +25,7 @@ struct Args {
     faults: u64,
     offsets: Vec<u64>,
     swarm: bool,
+    sync_errors: f64,
 }
 
 fn parse(args: Vec<String>) -> Result<Args, String> {
@@ -34,6 +35,7 @@ fn parse(args: Vec<String>) -> Result<Args, String> {
         faults: 60,
         offsets: Vec::new(),
         swarm: false,
+        sync_errors: 0.0,
     };
     let number = |flag: &str, s: &str| {
         s.parse::<u64>()
@@ -62,6 +64,15 @@ fn parse(args: Vec<String>) -> Result<Args, String> {
                 }
             }
             "--faults-secs" => parsed.faults = number("--faults-secs", &value)?,
+            "--sync-errors" => {
+                parsed.sync_errors = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=1.0).contains(p))
+                    .ok_or_else(|| {
+                        format!("--sync-errors: `{value}` is not a probability in 0..=1")
+                    })?
+            }
             "--offsets" => {
                 parsed.offsets = value
                     .split(',')
@@ -81,6 +92,7 @@ fn main() {
         faults,
         offsets,
         swarm,
+        sync_errors,
     } = match parse(std::env::args().skip(1).collect()) {
         Ok(args) => args,
         Err(e) if e.is_empty() => {
@@ -92,17 +104,22 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let base = Scenario::default()
+        .swarm(swarm)
+        .faults_for(Duration::from_secs(faults))
+        .sync_errors(sync_errors);
     if !offsets.is_empty() {
         for bug in bugs {
-            medians(bug, &offsets, seeds.end - seeds.start, faults, swarm);
+            medians(
+                base.clone().with_bug(bug),
+                &offsets,
+                seeds.end - seeds.start,
+            );
         }
         return;
     }
     for bug in bugs {
-        let scenario = Scenario::default()
-            .with_bug(bug)
-            .swarm(swarm)
-            .faults_for(Duration::from_secs(faults));
+        let scenario = base.clone().with_bug(bug);
         let config = CheckConfig::new()
             .seeds(seeds.clone())
             .name(&format!("raft-kv-sweep-{bug}"))
@@ -129,11 +146,8 @@ fn main() {
 }
 
 /// Seeds to the first failure from each offset, their median, and what caught each.
-fn medians(bug: Bug, offsets: &[u64], max: u64, faults: u64, swarm: bool) {
-    let scenario = Scenario::default()
-        .with_bug(bug)
-        .swarm(swarm)
-        .faults_for(Duration::from_secs(faults));
+fn medians(scenario: Scenario, offsets: &[u64], max: u64) {
+    let bug = scenario.settings.bug;
     let mut counts = Vec::new();
     let mut found = Vec::new();
     for &offset in offsets {

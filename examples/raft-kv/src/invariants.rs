@@ -18,7 +18,7 @@ use sandtable::Handle;
 
 use crate::kv::KvStore;
 use crate::message::{Entry, NodeIdx};
-use crate::probe::{Event, Probe};
+use crate::probe::{Event, Persistent, Probe};
 
 /// Election Safety: at most one leader can be elected in a given term.
 pub const ELECTION_SAFETY: &str = "election safety";
@@ -40,6 +40,12 @@ pub const TERM_MONOTONIC: &str = "term never decreases";
 /// and no committed entry is removed from its log.
 pub const COMMIT_BOUNDS: &str = "commit index within bounds";
 
+/// Durability before a reply: every message a node sends depends only on a term, vote and log
+/// that are already on its disk (§5: "updated on stable storage before responding to RPCs"). A
+/// message sent ahead of its sync lets a crash in between undo a vote or an acknowledged entry
+/// that others already counted.
+pub const DURABLE_BEFORE_SEND: &str = "durable before send";
+
 /// Once the network heals and nothing fails, the cluster settles on one leader: within
 /// [`SETTLE`] of the heal, elections stop (at most [`SETTLED_ELECTIONS_MAX`] more until the
 /// run ends). A follower that a healthy leader's heartbeats do not hold back deposes it again
@@ -55,13 +61,14 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 pub const SETTLED_ELECTIONS_MAX: usize = 1;
 
 /// Every safety property, in the order they are registered.
-pub const PROPERTIES: [&str; 6] = [
+pub const PROPERTIES: [&str; 7] = [
     ELECTION_SAFETY,
     LOG_MATCHING,
     LEADER_COMPLETENESS,
     STATE_MACHINE_SAFETY,
     TERM_MONOTONIC,
     COMMIT_BOUNDS,
+    DURABLE_BEFORE_SEND,
 ];
 
 /// One mirrored entry: its term, the hash of its command, the chain hash of the prefix.
@@ -98,6 +105,9 @@ struct State {
     terms: Vec<u64>,
     /// Per node: the term it last made durable.
     durable: Vec<u64>,
+    /// Per node: the state its shell last synced (or recovered).
+    synced: Vec<Option<Persistent>>,
+    persist_failures: u64,
     /// Per node: its commit index in this incarnation.
     commits: Vec<u64>,
     leaders: BTreeMap<u64, NodeIdx>,
@@ -130,6 +140,8 @@ impl ClusterChecker {
             mirrors: vec![vec![ROOT]; n],
             terms: vec![0; n],
             durable: vec![0; n],
+            synced: vec![None; n],
+            persist_failures: 0,
             commits: vec![0; n],
             committed: vec![ROOT],
             commit_terms: vec![0],
@@ -148,7 +160,12 @@ impl ClusterChecker {
         self.0.borrow().violation.clone()
     }
 
-    /// Events observed so far.
+    /// Batches the nodes could not make durable so far.
+    pub fn persist_failures(&self) -> u64 {
+        self.0.borrow().persist_failures
+    }
+
+    /// Probe events seen.
     pub fn events(&self) -> u64 {
         self.0.borrow().events
     }
@@ -195,6 +212,9 @@ impl State {
             Event::Recovered { term, base_index } => self.recovered(node, term, base_index),
             Event::Term(term) => self.term(node, term),
             Event::Persisted { term } => self.durable[node] = term,
+            Event::Synced(state) => self.synced[node] = Some(state),
+            Event::Sending(state) => self.sending(node, state),
+            Event::PersistFailed => self.persist_failures += 1,
             Event::Leader(term) => self.leader(node, term),
             Event::Appended {
                 index,
@@ -223,6 +243,18 @@ impl State {
         self.terms[node] = term;
     }
 
+    fn sending(&mut self, node: NodeIdx, state: Persistent) {
+        let on_disk = self.synced[node];
+        if on_disk != Some(state) {
+            let on_disk = on_disk.map_or("nothing synced".to_string(), |s| s.to_string());
+            let msg = format!(
+                "{} sends messages of {state} while its disk holds {on_disk}",
+                self.names[node]
+            );
+            self.fail(DURABLE_BEFORE_SEND, msg);
+        }
+    }
+
     fn recovered(&mut self, node: NodeIdx, term: u64, base_index: u64) {
         if term < self.durable[node] {
             let name = &self.names[node];
@@ -233,6 +265,7 @@ impl State {
             self.fail(TERM_MONOTONIC, msg);
         }
         self.terms[node] = term;
+        self.synced[node] = None; // until the shell confirms what it recovered
         self.commits[node] = base_index;
         self.reset_mirror(node, base_index);
     }
@@ -489,5 +522,37 @@ mod tests {
         let (property, message) = checker.violation().unwrap();
         assert_eq!(property, STATE_MACHINE_SAFETY);
         assert!(message.contains("n0 and n2"), "{message}");
+    }
+
+    #[test]
+    fn messages_may_depend_only_on_what_is_on_disk() {
+        let names = ["n0".to_string(), "n1".to_string()];
+        let checker = ClusterChecker::new(&names);
+        let probe = checker.probe();
+        let recovered = Persistent {
+            term: 3,
+            voted_for: None,
+            last: (5, 3),
+        };
+        probe.emit_ref(0, Event::Synced(recovered));
+        probe.emit_ref(0, Event::Sending(recovered));
+        assert!(checker.violation().is_none());
+        // A vote granted in term 4, sent before the storage saved it.
+        let voted = Persistent {
+            term: 4,
+            voted_for: Some(1),
+            ..recovered
+        };
+        probe.emit_ref(0, Event::Sending(voted));
+        let (property, message) = checker.violation().expect("a violation");
+        assert_eq!(property, DURABLE_BEFORE_SEND);
+        assert!(
+            message.contains("term 4, vote n1") && message.contains("term 3, vote none"),
+            "{message}"
+        );
+        // A node that never said what it recovered may not send either.
+        let checker = ClusterChecker::new(&names);
+        checker.probe().emit_ref(1, Event::Sending(recovered));
+        assert!(checker.violation().unwrap().1.contains("nothing synced"));
     }
 }

@@ -9,7 +9,7 @@ use sandtable::net::Endpoint;
 use sandtable::time::{self, Instant};
 
 use crate::message::{Msg, NodeIdx};
-use crate::probe::Probe;
+use crate::probe::{Event, Probe};
 use crate::raft::{Dest, Raft, Ready};
 use crate::settings::Settings;
 use crate::storage::Storage;
@@ -91,6 +91,9 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
         start.elapsed(),
     )
     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    config
+        .probe
+        .emit_ref(config.me, Event::Synced(storage.saved()));
     loop {
         let wait = raft.next_deadline().saturating_sub(start.elapsed());
         match time::timeout(wait, ep.recv()).await {
@@ -113,14 +116,19 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
             continue;
         }
         if let Err(e) = persist(&mut storage, &raft, &ready, &config.probe).await {
-            // Not durable: say nothing that depends on it.
+            // Not durable: say nothing that depends on it, and owe the writes again.
             tracing::warn!(
                 "persisting failed, holding back {} message(s): {e}",
                 ready.messages.len()
             );
+            raft.persist_failed(ready);
+            config.probe.emit_ref(config.me, Event::PersistFailed);
             continue;
         }
-        send_all(&ep, &peers, ready).await;
+        config
+            .probe
+            .emit_ref(config.me, Event::Synced(storage.saved()));
+        send_all(&ep, &peers, ready, &config.probe, &raft).await;
     }
 }
 
@@ -142,12 +150,22 @@ async fn persist(
             .save_hard_state(raft.term(), raft.voted_for())
             .await?;
         let term = raft.term();
-        probe.emit_ref(raft.id(), crate::probe::Event::Persisted { term });
+        probe.emit_ref(raft.id(), Event::Persisted { term });
     }
     Ok(())
 }
 
-async fn send_all(ep: &Endpoint<Msg>, peers: &[SocketAddr], ready: Ready) {
+/// Sends a batch's messages (telling `probe` first what they depend on: it must be on disk).
+async fn send_all(
+    ep: &Endpoint<Msg>,
+    peers: &[SocketAddr],
+    ready: Ready,
+    probe: &Probe,
+    raft: &Raft,
+) {
+    if !ready.messages.is_empty() {
+        probe.emit_ref(raft.id(), Event::Sending(raft.persistent()));
+    }
     for (dest, msg) in ready.messages {
         let sent = match dest {
             Dest::Peer(p) => ep.send(peers[p], &msg).await,

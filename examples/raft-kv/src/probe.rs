@@ -9,6 +9,32 @@ use std::rc::Rc;
 use crate::kv::KvStore;
 use crate::message::{Entry, NodeIdx};
 
+/// What a node's messages may depend on and must therefore be on disk before any of them
+/// leaves: its term, its vote, and its log's last entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Persistent {
+    /// The current term.
+    pub term: u64,
+    /// The vote cast in it.
+    pub voted_for: Option<NodeIdx>,
+    /// The log's last (index, term).
+    pub last: (u64, u64),
+}
+
+impl fmt::Display for Persistent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let vote = self
+            .voted_for
+            .map_or("none".to_string(), |v| format!("n{v}"));
+        let (index, term) = self.last;
+        write!(
+            f,
+            "term {}, vote {vote}, log to index {index} (term {term})",
+            self.term
+        )
+    }
+}
+
 /// One observable change in a node.
 #[derive(Debug)]
 pub enum Event<'a> {
@@ -26,6 +52,12 @@ pub enum Event<'a> {
         /// The term now on disk.
         term: u64,
     },
+    /// The node's storage holds this state (after a batch was persisted, or at recovery).
+    Synced(Persistent),
+    /// The shell is about to send messages that depend on this state.
+    Sending(Persistent),
+    /// The shell could not make a batch durable (a write or sync failed); it sends nothing of it.
+    PersistFailed,
     /// The node became leader of `term`.
     Leader(u64),
     /// The node stored `entry` at `index` (replacing anything from `index` on, unless a bug keeps it).

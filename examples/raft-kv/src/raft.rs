@@ -18,7 +18,7 @@ use crate::bug::Bug;
 use crate::kv::KvStore;
 use crate::log::Log;
 use crate::message::{Msg, NodeIdx, Op, Refusal};
-use crate::probe::{Event, Probe};
+use crate::probe::{Event, Persistent, Probe};
 use crate::settings::Settings;
 use crate::storage::Recovered;
 
@@ -214,6 +214,15 @@ impl Raft {
         &self.snapshot
     }
 
+    /// What this node's messages depend on (see [`Persistent`]).
+    pub fn persistent(&self) -> Persistent {
+        Persistent {
+            term: self.term,
+            voted_for: self.voted_for,
+            last: (self.log.last_index(), self.log.last_term()),
+        }
+    }
+
     /// The state machine.
     pub fn kv(&self) -> &KvStore {
         &self.kv
@@ -229,6 +238,19 @@ impl Raft {
         match self.role {
             Role::Leader => self.heartbeat_at,
             _ => self.election_at,
+        }
+    }
+
+    /// A batch the shell could not make durable: its writes are owed again with the next batch
+    /// (its messages are dropped, as a lossy network may drop them). After a failed sync the
+    /// file's unsynced pages are unknown, so the log is rewritten from the same index.
+    pub fn persist_failed(&mut self, failed: Ready) {
+        self.ready.hard_state |= failed.hard_state;
+        if let Some(from) = failed.log_from {
+            self.mark_log_dirty(from);
+        }
+        if failed.snapshot.is_some() {
+            self.ready.snapshot = Some(self.snapshot.clone());
         }
     }
 

@@ -47,6 +47,8 @@ pub struct Scenario {
     pub settings: Settings,
     /// Swarm testing: each seed draws its own fault mix ([`Nemesis::swarm`]).
     pub swarm: bool,
+    /// Probability that a node's disk fails a sync (an I/O error the node must survive).
+    pub sync_errors: f64,
 }
 
 impl Default for Scenario {
@@ -58,6 +60,7 @@ impl Default for Scenario {
             liveness_within: Duration::from_secs(10),
             settings: Settings::default(),
             swarm: false,
+            sync_errors: 0.0,
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct RunReport {
     pub committed: u64,
     /// Probe events checked.
     pub events: u64,
+    /// Batches a node could not make durable (a failed write or sync).
+    pub persist_failures: u64,
 }
 
 impl Scenario {
@@ -83,6 +88,16 @@ impl Scenario {
     /// This scenario with swarm testing on or off.
     pub fn swarm(mut self, on: bool) -> Self {
         self.swarm = on;
+        self
+    }
+
+    /// This scenario with disks that fail a sync with probability `p` (`0 <= p <= 1`).
+    pub fn sync_errors(mut self, p: f64) -> Self {
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "sync error probability {p} not in 0..=1"
+        );
+        self.sync_errors = p;
         self
     }
 
@@ -162,7 +177,7 @@ impl Scenario {
                 settings: self.settings.clone(),
                 probe: checker.probe(),
             };
-            sim.add_node(names[me].clone(), move || {
+            let id = sim.add_node(names[me].clone(), move || {
                 let config = config.clone();
                 async move {
                     if let Err(e) = node::run(config).await {
@@ -170,6 +185,10 @@ impl Scenario {
                     }
                 }
             });
+            if self.sync_errors > 0.0 {
+                let disk = sandtable::disk::DiskConfig::default().sync_errors(self.sync_errors);
+                sim.handle().set_disk_config(id, disk);
+            }
         }
         let history = Recorder::new();
         sim.attach_history(&history);
@@ -232,6 +251,7 @@ impl Simulated {
             operations: h.len(),
             committed: self.checker.committed_index(),
             events: self.checker.events(),
+            persist_failures: self.checker.persist_failures(),
         })
     }
 }

@@ -18,6 +18,7 @@ use sandtable::disk::{self, File};
 use crate::bug::Bug;
 use crate::log::Log;
 use crate::message::{Entry, NodeIdx};
+use crate::probe::Persistent;
 
 const HARD: &str = "raft-hard";
 const SNAPSHOT: &str = "raft-snapshot";
@@ -64,6 +65,8 @@ pub struct Storage {
     first_index: u64,
     offsets: Vec<u64>,
     len: u64,
+    /// What the files hold, as far as this storage wrote and synced them.
+    saved: Persistent,
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -146,6 +149,11 @@ impl Storage {
             first_index: base_index + 1,
             offsets: Vec::new(),
             len: 0,
+            saved: Persistent {
+                term: rec.term,
+                voted_for: rec.voted_for,
+                last: (0, 0),
+            },
         };
         for (index, entry, offset) in records {
             if index <= base_index {
@@ -172,6 +180,7 @@ impl Storage {
             storage.log.set_len(storage.len).await?;
         }
         rec.log = Log::new(base_index, base_term, entries);
+        storage.saved.last = (rec.log.last_index(), rec.log.last_term());
         Ok((storage, rec))
     }
 
@@ -185,7 +194,14 @@ impl Storage {
             return Ok(()); // BUG: kept in memory only
         }
         let bytes = encode(&HardState { term, voted_for });
-        self.replace(HARD, &bytes).await
+        self.replace(HARD, &bytes).await?;
+        (self.saved.term, self.saved.voted_for) = (term, voted_for);
+        Ok(())
+    }
+
+    /// The term, vote and log end the files hold (what this storage wrote and synced).
+    pub fn saved(&self) -> Persistent {
+        self.saved
     }
 
     /// Persists a snapshot (the log's base is its last index and term).
@@ -200,6 +216,12 @@ impl Storage {
 
     /// Persists the log's entries from `from` on (everything before is already on disk).
     pub async fn save_log(&mut self, log: &Log, from: u64) -> io::Result<()> {
+        self.write_log(log, from).await?;
+        self.saved.last = (log.last_index(), log.last_term());
+        Ok(())
+    }
+
+    async fn write_log(&mut self, log: &Log, from: u64) -> io::Result<()> {
         if from < self.first_index || log.base_index() + 1 != self.first_index {
             return self.rewrite(log.base_index(), log.entries()).await;
         }

@@ -101,6 +101,11 @@ fn a_vote_needs_an_up_to_date_log() {
 
 #[test]
 fn a_vote_and_appended_entries_are_persisted_before_the_reply() {
+    // A candidate's new term and its vote for itself go out in RequestVote: saved first.
+    let mut r = node(0, 3, 1, &[1], Bug::None);
+    r.tick(Duration::from_secs(10));
+    let ready = r.take_ready();
+    assert!(!ready.messages.is_empty() && ready.hard_state);
     // Already in the candidate's term: only the vote changes, and it must be saved.
     let mut r = node(0, 3, 4, &[1], Bug::None);
     r.step(
@@ -482,4 +487,82 @@ fn votes_from_an_earlier_candidacy_do_not_count() {
         },
     );
     assert_eq!(r.role(), Role::Leader);
+}
+
+#[test]
+fn a_success_reply_of_an_earlier_term_is_not_counted() {
+    // Leader of term 2 with its no-op at index 2; a late reply of term 1 claims index 2.
+    let mut r = node(0, 3, 1, &[1], Bug::None);
+    elect(&mut r, &[1]);
+    assert_eq!((r.term(), r.log().last_index()), (2, 2));
+    let late = Msg::AppendReply {
+        term: 1,
+        from: 2,
+        success: true,
+        index: 2,
+    };
+    r.step(T0, addr(), late);
+    assert_eq!(
+        r.commit_index(),
+        0,
+        "a stale reply says nothing about this term's log"
+    );
+    let current = Msg::AppendReply {
+        term: 2,
+        from: 2,
+        success: true,
+        index: 2,
+    };
+    r.step(T0, addr(), current);
+    assert_eq!(r.commit_index(), 2);
+}
+
+#[test]
+fn a_snapshot_discards_a_log_whose_entry_at_its_index_differs() {
+    let data = crate::kv::KvStore::default().to_bytes();
+    let snapshot = |last_term| Msg::Snapshot {
+        term: 3,
+        from: 1,
+        last_index: 3,
+        last_term,
+        offset: 0,
+        data: data.clone(),
+        done: true,
+    };
+    // Index 3 holds an entry of term 2; the snapshot's is of term 3: nothing after it is kept.
+    let mut r = node(0, 3, 2, &[1, 1, 2, 2], Bug::None);
+    r.step(T0, addr(), snapshot(3));
+    assert_eq!((r.log().base_index(), r.log().last_index()), (3, 3));
+    // The same entry at index 3: the suffix after it is kept.
+    let mut r = node(0, 3, 2, &[1, 1, 3, 3], Bug::None);
+    r.step(T0, addr(), snapshot(3));
+    assert_eq!((r.log().base_index(), r.log().last_index()), (3, 4));
+}
+
+#[test]
+fn a_snapshot_of_an_earlier_term_is_refused() {
+    // A leader of term 2 hears a delayed InstallSnapshot of term 1: it stays leader, and the
+    // reply carries its term so the old leader steps down.
+    let mut r = node(0, 3, 1, &[1], Bug::None);
+    elect(&mut r, &[1]);
+    let data = crate::kv::KvStore::default().to_bytes();
+    let late = Msg::Snapshot {
+        term: 1,
+        from: 2,
+        last_index: 5,
+        last_term: 1,
+        offset: 0,
+        data,
+        done: true,
+    };
+    r.step(T0, addr(), late);
+    assert_eq!(
+        (r.role(), r.term(), r.log().base_index()),
+        (Role::Leader, 2, 0)
+    );
+    let reply = r.take_ready().messages.pop().expect("a reply").1;
+    assert!(
+        matches!(reply, Msg::SnapshotReply { term: 2, .. }),
+        "{reply:?}"
+    );
 }

@@ -4,8 +4,8 @@
 //! the README's table), so a change that makes a bug harder to find fails here.
 
 use raft_kv::invariants::{
-    COMMIT_BOUNDS, LEADER_COMPLETENESS, LOG_MATCHING, STABLE_LEADER, STATE_MACHINE_SAFETY,
-    TERM_MONOTONIC,
+    COMMIT_BOUNDS, DURABLE_BEFORE_SEND, LEADER_COMPLETENESS, LOG_MATCHING, STABLE_LEADER,
+    STATE_MACHINE_SAFETY, TERM_MONOTONIC,
 };
 use raft_kv::scenario::{caught_by, Scenario};
 use raft_kv::Bug;
@@ -47,7 +47,7 @@ fn no_sync_before_reply() {
 
 #[test]
 fn term_not_persisted() {
-    found_within(Bug::TermNotPersisted, 10, TERM_MONOTONIC);
+    found_within(Bug::TermNotPersisted, 10, DURABLE_BEFORE_SEND);
 }
 
 #[test]

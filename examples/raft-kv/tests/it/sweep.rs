@@ -59,3 +59,23 @@ fn snapshots_in_small_chunks_bring_a_lagging_node_up() {
         .name("raft_kv_small_snapshots");
     run_seeds(config, |sim| scenario.run(sim).map(|_| ())).unwrap_or_else(|f| panic!("{f}"));
 }
+
+/// Disks that fail syncs: a batch that could not be made durable sends nothing, and its writes
+/// are owed again with the next one (a shell that forgot them would send messages of a term,
+/// vote or log its disk does not hold: `durable before send`).
+#[test]
+fn failed_syncs_hold_back_their_batch_and_are_written_again() {
+    let scenario = Scenario::default()
+        .sync_errors(0.02)
+        .faults_for(Duration::from_secs(30));
+    let config = CheckConfig::new().seeds(0..30).name("raft_kv_sync_errors");
+    let failures = std::cell::Cell::new(0);
+    run_seeds(config, |sim| {
+        let report = scenario.run(sim)?;
+        failures.set(failures.get() + report.persist_failures);
+        Ok::<(), sandtable::BoxError>(())
+    })
+    .unwrap_or_else(|f| panic!("{f}"));
+    let failures = failures.get();
+    assert!(failures > 100, "syncs failed only {failures} times");
+}
