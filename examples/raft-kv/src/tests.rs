@@ -181,12 +181,7 @@ fn a_vote_stays_cast_for_the_whole_term() {
 fn a_leader_or_candidate_steps_down_on_a_reply_of_a_higher_term() {
     let mut r = node(0, 3, 1, &[], Bug::None);
     elect(&mut r, &[1]);
-    let reply = Msg::AppendReply {
-        term: 5,
-        from: 2,
-        success: false,
-        index: 0,
-    };
+    let reply = append_reply(5, 2, false, 0);
     r.step(T0, addr(), reply);
     assert_eq!((r.role(), r.term()), (Role::Follower, 5));
     r.tick(Duration::from_secs(20));
@@ -271,6 +266,15 @@ fn append(r: &mut Raft, term: u64, prev: (u64, u64), entries: Vec<Entry>, commit
     r.step(T0, addr(), msg);
     let mut ready = r.take_ready();
     ready.messages.pop().expect("an answer").1
+}
+
+fn append_reply(term: u64, from: usize, success: bool, index: u64) -> Msg {
+    Msg::AppendReply {
+        term,
+        from,
+        success,
+        index,
+    }
 }
 
 fn terms(r: &Raft) -> Vec<u64> {
@@ -495,24 +499,14 @@ fn a_success_reply_of_an_earlier_term_is_not_counted() {
     let mut r = node(0, 3, 1, &[1], Bug::None);
     elect(&mut r, &[1]);
     assert_eq!((r.term(), r.log().last_index()), (2, 2));
-    let late = Msg::AppendReply {
-        term: 1,
-        from: 2,
-        success: true,
-        index: 2,
-    };
+    let late = append_reply(1, 2, true, 2);
     r.step(T0, addr(), late);
     assert_eq!(
         r.commit_index(),
         0,
         "a stale reply says nothing about this term's log"
     );
-    let current = Msg::AppendReply {
-        term: 2,
-        from: 2,
-        success: true,
-        index: 2,
-    };
+    let current = append_reply(2, 2, true, 2);
     r.step(T0, addr(), current);
     assert_eq!(r.commit_index(), 2);
 }
