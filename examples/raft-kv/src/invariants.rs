@@ -113,6 +113,8 @@ struct State {
     leaders: BTreeMap<u64, NodeIdx>,
     /// Every election, in order: (virtual time, term, leader).
     elected_at: Vec<(Duration, u64, NodeIdx)>,
+    /// When elections must stop (see [`ClusterChecker::require_stable_leader_after`]).
+    settled: Option<Duration>,
     /// (index, term) -> (chain, first node seen with it).
     by_index_term: BTreeMap<(u64, u64), (u64, NodeIdx)>,
     /// The cluster's committed prefix, index 0 a root.
@@ -142,6 +144,7 @@ impl ClusterChecker {
             durable: vec![0; n],
             synced: vec![None; n],
             persist_failures: 0,
+            settled: None,
             commits: vec![0; n],
             committed: vec![ROOT],
             commit_terms: vec![0],
@@ -176,14 +179,10 @@ impl ClusterChecker {
         self.0.borrow().leaders.last_key_value().map(|(_, &n)| n)
     }
 
-    /// The elections won at or after virtual time `t`, as "n2 (term 7) at 63.1s", in order.
-    pub fn elections_since(&self, t: Duration) -> Vec<String> {
-        let state = self.0.borrow();
-        let since = state.elected_at.partition_point(|&(at, _, _)| at < t);
-        state.elected_at[since..]
-            .iter()
-            .map(|&(at, term, node)| format!("{} (term {term}) at {at:.3?}", state.names[node]))
-            .collect()
+    /// From virtual time `settled` on (the heal plus [`SETTLE`]), at most
+    /// [`SETTLED_ELECTIONS_MAX`] elections ([`STABLE_LEADER`]), checked at each election.
+    pub fn require_stable_leader_after(&self, settled: Duration) {
+        self.0.borrow_mut().settled = Some(settled);
     }
 
     /// Highest index committed anywhere in the cluster.
@@ -284,6 +283,28 @@ impl State {
         self.mirrors[node] = self.committed[..=base as usize].to_vec();
     }
 
+    /// After `settled`, at most [`SETTLED_ELECTIONS_MAX`] elections.
+    fn stable_leader(&mut self) {
+        let Some(settled) = self.settled else {
+            return;
+        };
+        let since = self.elected_at.partition_point(|&(at, _, _)| at < settled);
+        let elections = &self.elected_at[since..];
+        if elections.len() <= SETTLED_ELECTIONS_MAX {
+            return;
+        }
+        let list: Vec<String> = elections
+            .iter()
+            .map(|&(at, term, node)| format!("{} (term {term}) at {at:.3?}", self.names[node]))
+            .collect();
+        let msg = format!(
+            "{} elections since {settled:?} ({SETTLE:?} after the heal, nothing failing): {}",
+            list.len(),
+            list.join(", ")
+        );
+        self.fail(STABLE_LEADER, msg);
+    }
+
     fn leader(&mut self, node: NodeIdx, term: u64) {
         if let Some(&other) = self.leaders.get(&term) {
             if other != node {
@@ -298,6 +319,7 @@ impl State {
         self.leaders.insert(term, node);
         if let Some(handle) = Handle::try_current() {
             self.elected_at.push((handle.elapsed(), term, node));
+            self.stable_leader();
         }
         // The highest entry committed in an earlier term (a leader elected late, say after a
         // pause, may lack entries committed since in later terms: that is allowed).
@@ -458,7 +480,7 @@ impl State {
 
     /// Every replica that applied the entries up to `index` holds the same state there.
     fn same_state(&mut self, node: NodeIdx, index: u64, state: &KvStore) {
-        let mut h = std::hash::DefaultHasher::new();
+        let mut h = FastHash(0);
         state.hash(&mut h);
         let hash = h.finish();
         let i = index as usize;
@@ -473,6 +495,44 @@ impl State {
             );
             self.fail(STATE_MACHINE_SAFETY, msg);
         }
+    }
+}
+
+/// A multiply-rotate hasher (FxHash's step): deterministic, and several times cheaper than
+/// SipHash on the few integers of a state machine, which is hashed at every applied index.
+struct FastHash(u64);
+
+impl Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

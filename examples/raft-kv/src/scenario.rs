@@ -9,7 +9,7 @@ use sandtable::nemesis::Nemesis;
 use sandtable::{BoxError, Progress, Sim};
 
 use crate::bug::Bug;
-use crate::invariants::{ClusterChecker, SETTLE, SETTLED_ELECTIONS_MAX, STABLE_LEADER};
+use crate::invariants::{ClusterChecker, SETTLE};
 use crate::node::{self, NodeConfig, Peer};
 use crate::settings::Settings;
 use crate::workload::ClientLoop;
@@ -209,30 +209,9 @@ impl Scenario {
         }
         sim.nemesis(&self.nemesis(&checker), self.faults_for)?;
         sim.require_progress(&progress, self.faults_for, self.liveness_within);
-        self.require_stable_leader(sim, &checker);
+        checker.require_stable_leader_after(self.faults_for + SETTLE);
         sim.run()?;
         Ok(Simulated { history, checker })
-    }
-
-    /// After the heal and [`SETTLE`], elections stop ([`STABLE_LEADER`]).
-    fn require_stable_leader(&self, sim: &Sim, checker: &ClusterChecker) {
-        let settled = self.faults_for + SETTLE;
-        let handle = sim.handle();
-        let checker = checker.clone();
-        sim.handle().invariant(STABLE_LEADER, move || {
-            if handle.elapsed() < settled {
-                return Ok(());
-            }
-            let elections = checker.elections_since(settled);
-            if elections.len() <= SETTLED_ELECTIONS_MAX {
-                return Ok(());
-            }
-            Err(format!(
-                "{} elections since {settled:?} ({SETTLE:?} after the heal, nothing failing): {}",
-                elections.len(),
-                elections.join(", ")
-            ))
-        });
     }
 }
 
