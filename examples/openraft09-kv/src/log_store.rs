@@ -62,6 +62,20 @@ impl Log {
     }
 }
 
+/// A bug planted in the log store, to show that the invariants catch what it breaks (the same
+/// knob as `openraft-kv`'s `log_store::LogBug`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogBug {
+    /// No bug.
+    #[default]
+    None,
+    /// `append` syncs the file before writing the entries instead of after: each batch is
+    /// durable only once the next one is written, so a crash loses entries the node reported
+    /// flushed (a leader restarted in its term then reuses their log ids: Log Matching).
+    SyncBeforeWrite,
+}
+
 /// How long a purge waits for the snapshot covering it to be durable.
 pub const PURGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -81,6 +95,7 @@ pub struct LogStore {
     log: Arc<Mutex<Log>>,
     guard: PurgeGuard,
     probe: Probe,
+    bug: LogBug,
 }
 
 /// What the checker is told of `entry`.
@@ -100,8 +115,8 @@ fn log_error(e: &io::Error) -> StorageError {
 impl LogStore {
     /// Opens the node's log: replays the log file (cutting off a torn tail) and reads the vote.
     /// With a `guard`, purges wait for the snapshot (see [`PurgeGuard`]). The vote and the log
-    /// read are reported to `probe` (a new incarnation of the node starts).
-    pub async fn open(guard: PurgeGuard, probe: Probe) -> io::Result<LogStore> {
+    /// read are reported to `probe` (a new incarnation of the node starts). `bug` is planted.
+    pub async fn open(guard: PurgeGuard, probe: Probe, bug: LogBug) -> io::Result<LogStore> {
         let mut log = Log::default();
         let file = disk::File::open_or_create(LOG_FILE).await?;
         let bytes = file.read_all().await?;
@@ -124,6 +139,7 @@ impl LogStore {
             log: Arc::new(Mutex::new(log)),
             guard,
             probe,
+            bug,
         })
     }
 
@@ -138,8 +154,15 @@ impl LogStore {
             bytes.extend(record::frame(&serde_json::to_vec(r).map_err(invalid)?));
         }
         let file = disk::File::open_or_create(LOG_FILE).await?;
+        // BUG: with `LogBug::SyncBeforeWrite` the sync comes first, so it makes durable only the
+        // batches before this one; `append` then reports these entries flushed while they may
+        // still be lost in a crash.
+        let sync_first = self.bug == LogBug::SyncBeforeWrite;
+        if sync && sync_first {
+            file.sync().await?;
+        }
         file.append(&bytes).await?;
-        if sync {
+        if sync && !sync_first {
             file.sync().await?;
         }
         Ok(())

@@ -10,7 +10,7 @@ use openraft::{BasicNode, ServerState, SnapshotPolicy};
 
 use crate::invariants::{Checker, MetricsView, Probe};
 
-use crate::log_store::LogStore;
+use crate::log_store::{LogBug, LogStore};
 use crate::network::{NetworkFactory, Transport};
 use crate::state_machine::StateMachine;
 use crate::types::typ::{Raft, Snapshot};
@@ -31,6 +31,8 @@ pub struct NodeConfig {
     pub guard_purges: bool,
     /// The cluster's invariant checker.
     pub checker: Checker,
+    /// A bug planted in the log store (none in the real test).
+    pub log_bug: LogBug,
 }
 
 /// openraft's configuration for the simulated cluster (the same as `openraft-kv`'s): short
@@ -60,7 +62,7 @@ pub async fn run(config: NodeConfig) -> std::io::Result<()> {
     let probe = config.checker.probe(config.id);
     let sm = StateMachine::open(probe.clone()).await?;
     let guard = config.guard_purges.then(|| sm.durable_snapshot());
-    let log = LogStore::open(guard, probe.clone()).await?;
+    let log = LogStore::open(guard, probe.clone(), config.log_bug).await?;
     let transport = Transport::bind(&format!("0.0.0.0:{PORT}")).await?;
     let (out, outgoing) = sandtable::sync::mpsc::unbounded_channel();
     sandtable::task::spawn(transport.clone().send_loop(outgoing)).detach();

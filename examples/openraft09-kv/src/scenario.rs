@@ -10,6 +10,7 @@ use sandtable::nemesis::Nemesis;
 use sandtable::{BoxError, Progress, Sim};
 
 use crate::invariants::Checker;
+use crate::log_store::LogBug;
 use crate::node::{self, NodeConfig};
 use crate::workload::ClientLoop;
 
@@ -28,6 +29,8 @@ pub struct Scenario {
     /// Purges wait for a durable snapshot (`log_store::PurgeGuard`); off, openraft 0.9's
     /// purge-before-install shows.
     pub guard_purges: bool,
+    /// A bug planted in every node's log store (none by default).
+    pub log_bug: LogBug,
 }
 
 impl Default for Scenario {
@@ -38,6 +41,7 @@ impl Default for Scenario {
             faults_for: Duration::from_secs(20),
             liveness_within: Duration::from_secs(10),
             guard_purges: true,
+            log_bug: LogBug::None,
         }
     }
 }
@@ -65,6 +69,12 @@ impl Scenario {
     /// This scenario with purges guarded or not.
     pub fn guard_purges(mut self, on: bool) -> Self {
         self.guard_purges = on;
+        self
+    }
+
+    /// This scenario with `bug` planted in the log stores.
+    pub fn log_bug(mut self, bug: LogBug) -> Self {
+        self.log_bug = bug;
         self
     }
 
@@ -102,6 +112,7 @@ impl Scenario {
                 names: names.clone(),
                 guard_purges: self.guard_purges,
                 checker: checker.clone(),
+                log_bug: self.log_bug,
             };
             sim.add_node(names[id].clone(), move || {
                 let config = config.clone();
