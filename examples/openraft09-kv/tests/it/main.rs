@@ -132,7 +132,9 @@ fn a_log_store_that_syncs_before_writing_breaks_log_matching() {
             }
         })
         .unwrap_or_else(|| panic!("no Log Matching violation in seeds 0..{BOUND}"));
-    // The harness reports it with its seed and the check.
+    // The harness reports it with its seed. openraft 0.9 does not replay a seed bit for bit
+    // (README: its `tokio::select!` draws from OS randomness), so the rerun may show the bug
+    // through one of the other two symptoms; it must fail either way.
     let config = CheckConfig::new()
         .seed(caught)
         .regressions(false)
@@ -143,5 +145,10 @@ fn a_log_store_that_syncs_before_writing_breaks_log_matching() {
     let msg = failure.to_string();
     eprintln!("{}", msg.lines().take(2).collect::<Vec<_>>().join("\n"));
     assert!(msg.contains(&format!("seed {caught}")), "{msg}");
-    assert!(msg.contains(&log_matching), "{msg}");
+    let symptoms = [
+        log_matching.as_str(),
+        "`liveness`",
+        "follower log reversion",
+    ];
+    assert!(symptoms.iter().any(|s| msg.contains(s)), "{msg}");
 }
