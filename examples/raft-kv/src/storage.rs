@@ -330,4 +330,40 @@ mod tests {
         let recovered = seen.borrow_mut().take();
         assert_eq!(recovered, Some((7, Some(2), (2, 7))), "term, vote, log");
     }
+
+    #[test]
+    fn a_truncated_suffix_does_not_come_back_after_a_restart() {
+        let sim = Sim::new(2);
+        let seen = Rc::new(RefCell::new(None));
+        let s = seen.clone();
+        let node = sim.add_node("n0", move || {
+            let s = s.clone();
+            async move {
+                let (mut storage, rec) = Storage::open(Bug::None).await.expect("opens");
+                if rec.log.last_index() > 0 {
+                    let terms: Vec<u64> = rec.log.entries().iter().map(|e| e.term).collect();
+                    *s.borrow_mut() = Some(terms);
+                    return;
+                }
+                let at = |term| Entry {
+                    term,
+                    command: Command::Noop,
+                };
+                // Four entries of term 1, then a leader of term 2 replaces them from index 3
+                // with one entry of the same size: the file must end after it.
+                let log = Log::new(0, 0, vec![at(1), at(1), at(1), at(1)]);
+                storage.save_log(&log, 1).await.expect("written");
+                let log = Log::new(0, 0, vec![at(1), at(1), at(2)]);
+                storage
+                    .save_log(&log, 3)
+                    .await
+                    .expect("truncated and written");
+                std::future::pending::<()>().await;
+            }
+        });
+        sim.run_for(Duration::from_secs(1)).unwrap();
+        sim.restart(node);
+        sim.run_for(Duration::from_secs(1)).unwrap();
+        assert_eq!(seen.borrow_mut().take(), Some(vec![1, 1, 2]));
+    }
 }

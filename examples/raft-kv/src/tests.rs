@@ -560,3 +560,37 @@ fn a_snapshot_of_an_earlier_term_is_refused() {
         "{reply:?}"
     );
 }
+
+#[test]
+fn a_snapshot_records_its_last_entrys_term_and_an_install_commits_it() {
+    // A follower in term 3 applies two entries of term 1 and snapshots after every two.
+    let rec = Recovered {
+        term: 3,
+        voted_for: None,
+        log: Log::new(0, 0, Vec::new()),
+        snapshot: None,
+    };
+    let settings = Settings::default().with_snapshots(2, 64);
+    let mut r = Raft::new(0, 3, settings, rec, 7, Probe::none(), T0).unwrap();
+    let entries = vec![entry(1, 1), entry(1, 2), entry(3, 3)];
+    append(&mut r, 3, (0, 0), entries, 2);
+    assert_eq!(
+        (r.log().base_index(), r.log().base_term()),
+        (2, 1),
+        "the snapshot ends at the applied entry, of term 1"
+    );
+    // A snapshot installed past the commit index moves the commit index with it.
+    let mut r = node(0, 3, 2, &[1], Bug::None);
+    let data = crate::kv::KvStore::default().to_bytes();
+    let install = Msg::Snapshot {
+        term: 3,
+        from: 1,
+        last_index: 4,
+        last_term: 2,
+        offset: 0,
+        data,
+        done: true,
+    };
+    r.step(T0, addr(), install);
+    assert_eq!((r.log().base_index(), r.commit_index()), (4, 4));
+}
