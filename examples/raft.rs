@@ -18,7 +18,7 @@
 
 use std::time::Instant;
 
-use raft_kv::scenario::{caught_by, Scenario};
+use raft_kv::scenario::{caught_by, Scenario, POLL_BUDGET};
 use raft_kv::Bug;
 use sandtable::CheckConfig;
 
@@ -33,7 +33,9 @@ fn main() {
         }
     };
     let started = Instant::now();
-    let config = CheckConfig::new().regressions(false);
+    let config = CheckConfig::new()
+        .sim(sandtable::Sim::builder().max_polls(POLL_BUDGET))
+        .regressions(false);
 
     println!("1. Raft KV, 5 nodes, 4 clients, 60 s of faults then healed; the correct protocol on 100 seeds:");
     let correct = Scenario::default();

@@ -31,6 +31,10 @@ pub struct Config {
     pub schedule_window: usize,
     /// Livelock limit: polls allowed at one virtual instant before the run fails.
     pub max_polls_per_instant: u64,
+    /// Runaway limit: polls allowed in the whole run before it fails (`u64::MAX`, the default:
+    /// none). Time advances, but the run does far more work than it should: a message storm,
+    /// a retry loop without backoff.
+    pub max_polls: u64,
     /// Runs that wait for clients fail once virtual time passes this.
     pub time_limit: Duration,
     /// Timers fire at the next multiple of this (true virtual time), like tokio's 1 ms timer
@@ -68,6 +72,7 @@ impl Default for Config {
             scheduling: Scheduling::Random,
             schedule_window: 64,
             max_polls_per_instant: 50_000_000,
+            max_polls: u64::MAX,
             time_limit: Duration::from_secs(24 * 3600),
             timer_resolution: Duration::ZERO,
             record_events: false,

@@ -72,6 +72,21 @@ pub enum SimError {
         /// The task polled last, as a hint.
         suspect: String,
     },
+    /// The run polled more tasks in all than [`SimBuilder::max_polls`](crate::SimBuilder::max_polls)
+    /// allows: time advanced, but the run did far more work than it should.
+    #[error("seed {seed}: runaway: {polls} polls by virtual time {time:?} (limit {limit}); a message storm or a retry loop without backoff?\n  task polled last: {suspect}\n  rerun: SANDTABLE_SEED={seed}")]
+    PollLimit {
+        /// The run's seed.
+        seed: u64,
+        /// True virtual time when the limit was passed.
+        time: Duration,
+        /// Polls done.
+        polls: u64,
+        /// The configured limit.
+        limit: u64,
+        /// The task polled last, as a hint.
+        suspect: String,
+    },
     /// The run went past its virtual time limit before finishing.
     #[error("seed {seed}: the run reached its virtual time limit of {limit:?} before {waiting_for}\n  rerun: SANDTABLE_SEED={seed}")]
     TimeLimit {
@@ -111,6 +126,7 @@ impl SimError {
             SimError::Panic { seed, .. }
             | SimError::Deadlock { seed, .. }
             | SimError::Livelock { seed, .. }
+            | SimError::PollLimit { seed, .. }
             | SimError::TimeLimit { seed, .. }
             | SimError::Invariant { seed, .. } => *seed,
             SimError::OsCall(report) => report.seed,

@@ -72,7 +72,7 @@ pub use harness::{
 ///
 /// - `async fn name()` (or returning `Result<(), E>`): the body runs as a client task on a node
 ///   named `"main"` of each seed's fresh [`Sim`]; the test fails if the body panics or returns
-///   an error, or if the simulation fails (deadlock, livelock, time limit, panic in any task).
+///   an error, or if the simulation fails (deadlock, livelock, poll budget, time limit, panic in any task).
 /// - `fn name(sim: &Sim)` (or returning `Result<(), E>`): the body sets up and drives the
 ///   simulation itself (nodes, nemesis, `sim.run()`, a history check).
 ///

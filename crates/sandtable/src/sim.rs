@@ -93,6 +93,16 @@ impl SimBuilder {
         self
     }
 
+    /// Runaway limit: the run fails with [`SimError::PollLimit`] once it has polled `n` tasks
+    /// in all. Virtual time advances, so the livelock check does not fire, but a message storm
+    /// or a retry loop without backoff can keep a seed busy for minutes of wall time; with a
+    /// budget (say 100× a normal run's [`Sim::polls`]) such a seed fails in seconds, with its
+    /// seed. Off by default.
+    pub fn max_polls(mut self, n: u64) -> Self {
+        self.config.max_polls = n;
+        self
+    }
+
     /// Virtual time after which a run waiting for clients fails.
     pub fn time_limit(mut self, limit: Duration) -> Self {
         self.config.time_limit = limit;

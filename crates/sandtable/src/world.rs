@@ -334,10 +334,20 @@ impl World {
     }
 
     fn count_poll(&self, node: NodeId, task: u64) -> Result<(), SimError> {
-        self.polls.set(self.polls.get() + 1);
+        let polls = self.polls.get() + 1;
+        self.polls.set(polls);
         let n = self.polls_at_instant.get() + 1;
         self.polls_at_instant.set(n);
         self.last_polled.set((node, task));
+        if polls > self.config.max_polls {
+            return Err(SimError::PollLimit {
+                seed: self.seed,
+                time: self.now_duration(),
+                polls,
+                limit: self.config.max_polls,
+                suspect: format!("task {task} on {}", self.name_of(node)),
+            });
+        }
         if n > self.config.max_polls_per_instant {
             return Err(SimError::Livelock {
                 seed: self.seed,

@@ -12,9 +12,9 @@
 
 use std::time::{Duration, Instant};
 
-use raft_kv::scenario::{caught_by, Scenario};
+use raft_kv::scenario::{caught_by, Scenario, POLL_BUDGET};
 use raft_kv::Bug;
-use sandtable::{run_seeds, CheckConfig};
+use sandtable::{run_seeds, CheckConfig, Sim};
 
 const USAGE: &str = "usage: sweep [--bug NAME|all] [--seeds A..B] [--faults-secs S] [--offsets 0,1000,2000] [--swarm] [--sync-errors P]";
 
@@ -121,6 +121,7 @@ fn main() {
     for bug in bugs {
         let scenario = base.clone().with_bug(bug);
         let config = CheckConfig::new()
+            .sim(Sim::builder().max_polls(POLL_BUDGET))
             .seeds(seeds.clone())
             .name(&format!("raft-kv-sweep-{bug}"))
             .regressions(false)
@@ -152,6 +153,7 @@ fn medians(scenario: Scenario, offsets: &[u64], max: u64) {
     let mut found = Vec::new();
     for &offset in offsets {
         let config = CheckConfig::new()
+            .sim(Sim::builder().max_polls(POLL_BUDGET))
             .seeds(offset..offset + max)
             .name(&format!("raft-kv-sweep-{bug}"))
             .regressions(false)

@@ -28,6 +28,12 @@ pub fn caught_by(message: &str) -> String {
     "other".to_string()
 }
 
+/// A seed's poll budget for sweeps ([`sandtable::SimBuilder::max_polls`]): a default seed
+/// polls 42k–63k tasks (seeds 0..20), so 5 M is about 100× that. A bug that makes nodes resend
+/// without pause (a follower's conflict hint past its log's end, say) fails as a runaway in a
+/// few seconds instead of running for a minute.
+pub const POLL_BUDGET: u64 = 1_000_000;
+
 /// The port every node listens on.
 pub const PORT: u16 = 7000;
 

@@ -88,6 +88,60 @@ fn a_task_that_never_lets_time_advance_is_a_livelock() {
     assert!(err.to_string().contains("spinner"));
 }
 
+/// Two nodes that bounce a datagram back and forth without pause, forever (50 µs a hop).
+fn bouncing(budget: Option<u64>) -> Sim {
+    let mut builder = Sim::builder()
+        .seed(6)
+        .link(LinkConfig::default().latency(Duration::from_micros(50), Duration::from_micros(50)));
+    if let Some(n) = budget {
+        builder = builder.max_polls(n);
+    }
+    let sim = builder.build();
+    for (me, peer) in [("a", "b"), ("b", "a")] {
+        sim.add_node(me, move || async move {
+            let socket = UdpSocket::bind(("0.0.0.0", 7000)).await.unwrap();
+            if me == "a" {
+                socket.send_to(b"ping", (peer, 7000)).await.unwrap();
+            }
+            let mut buf = [0u8; 8];
+            loop {
+                let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+                socket.send_to(&buf[..n], from).await.unwrap();
+            }
+        });
+    }
+    sim
+}
+
+#[test]
+fn a_run_that_does_far_too_much_work_hits_the_poll_limit() {
+    // Virtual time advances, so this is no livelock, but the run never ends: the budget stops
+    // it with its seed.
+    let err = bouncing(Some(20_000))
+        .run_for(Duration::from_secs(3600))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SimError::PollLimit {
+                seed: 6,
+                polls: 20_001,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("runaway") && text.contains("SANDTABLE_SEED=6"),
+        "{text}"
+    );
+    // Without a budget the same nodes run on (and the budget is what stopped them).
+    let sim = bouncing(None);
+    sim.run_for(Duration::from_secs(1)).unwrap();
+    assert!(sim.polls() > 20_001, "{} polls", sim.polls());
+}
+
 #[test]
 fn clients_that_never_finish_hit_the_time_limit() {
     let sim = Sim::builder()

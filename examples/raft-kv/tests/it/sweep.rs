@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use raft_kv::scenario::Scenario;
+use raft_kv::scenario::{Scenario, POLL_BUDGET};
 use sandtable::{run_seeds, CheckConfig, Sim};
 
 /// The correct protocol, 5 nodes and 4 clients under the full nemesis for 60 virtual seconds,
@@ -9,7 +9,10 @@ use sandtable::{run_seeds, CheckConfig, Sim};
 #[test]
 fn the_correct_protocol_passes_the_sweep() {
     let scenario = Scenario::default();
-    let config = CheckConfig::new().seeds(0..200).name("raft_kv_sweep");
+    let config = CheckConfig::new()
+        .sim(Sim::builder().max_polls(POLL_BUDGET))
+        .seeds(0..200)
+        .name("raft_kv_sweep");
     let summary =
         run_seeds(config, |sim| scenario.run(sim).map(|_| ())).unwrap_or_else(|f| panic!("{f}"));
     assert!(summary.seeds_run >= 1);
