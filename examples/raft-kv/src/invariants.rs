@@ -103,10 +103,10 @@ struct State {
     /// Per node: its log as links, index 0 a root.
     mirrors: Vec<Vec<Link>>,
     terms: Vec<u64>,
-    /// Per node: the term it last made durable.
-    durable: Vec<u64>,
-    /// Per node: the state its shell last synced (or recovered).
+    /// Per node: the state its storage last synced (or recovered), and the term of the last
+    /// one (kept across a restart, to compare with what the restart finds).
     synced: Vec<Option<Persistent>>,
+    durable: Vec<u64>,
     persist_failures: u64,
     /// Per node: its commit index in this incarnation.
     commits: Vec<u64>,
@@ -210,8 +210,10 @@ impl State {
         match event {
             Event::Recovered { term, base_index } => self.recovered(node, term, base_index),
             Event::Term(term) => self.term(node, term),
-            Event::Persisted { term } => self.durable[node] = term,
-            Event::Synced(state) => self.synced[node] = Some(state),
+            Event::Synced(state) => {
+                self.synced[node] = Some(state);
+                self.durable[node] = state.term;
+            }
             Event::Sending(state) => self.sending(node, state),
             Event::PersistFailed => self.persist_failures += 1,
             Event::Leader(term) => self.leader(node, term),

@@ -115,7 +115,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
         if ready.is_empty() {
             continue;
         }
-        if let Err(e) = persist(&mut storage, &raft, &ready, &config.probe).await {
+        if let Err(e) = persist(&mut storage, &raft, &ready).await {
             // Not durable: say nothing that depends on it, and owe the writes again.
             tracing::warn!(
                 "persisting failed, holding back {} message(s): {e}",
@@ -133,12 +133,7 @@ pub async fn run(config: NodeConfig) -> io::Result<()> {
 }
 
 /// Makes a batch durable: snapshot, then log, then term and vote.
-async fn persist(
-    storage: &mut Storage,
-    raft: &Raft,
-    ready: &Ready,
-    probe: &Probe,
-) -> io::Result<()> {
+async fn persist(storage: &mut Storage, raft: &Raft, ready: &Ready) -> io::Result<()> {
     if let Some(snapshot) = &ready.snapshot {
         storage.save_snapshot(raft.log(), snapshot).await?;
     }
@@ -149,8 +144,6 @@ async fn persist(
         storage
             .save_hard_state(raft.term(), raft.voted_for())
             .await?;
-        let term = raft.term();
-        probe.emit_ref(raft.id(), Event::Persisted { term });
     }
     Ok(())
 }

@@ -47,11 +47,6 @@ pub enum Event<'a> {
     },
     /// The node's current term changed.
     Term(u64),
-    /// The node's term and vote are durable (the shell synced them) as of `term`.
-    Persisted {
-        /// The term now on disk.
-        term: u64,
-    },
     /// The node's storage holds this state (after a batch was persisted, or at recovery).
     Synced(Persistent),
     /// The shell is about to send messages that depend on this state.
