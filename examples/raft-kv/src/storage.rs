@@ -250,17 +250,20 @@ impl Storage {
     }
 
     /// Writes the whole log file anew (after a compaction or snapshot install), atomically.
+    /// The bookkeeping changes only once the new file is in place and open: after a failure
+    /// it still describes the file on disk, so the retry rewrites again.
     async fn rewrite(&mut self, base_index: u64, entries: &[Entry]) -> io::Result<()> {
         let mut buf = Vec::new();
-        self.offsets.clear();
+        let mut offsets = Vec::with_capacity(entries.len());
         for (i, entry) in entries.iter().enumerate() {
-            self.offsets.push(buf.len() as u64);
+            offsets.push(buf.len() as u64);
             frame(base_index + 1 + i as u64, entry, &mut buf);
         }
-        self.first_index = base_index + 1;
-        self.len = buf.len() as u64;
         self.replace(LOG, &buf).await?;
         self.log = File::open(LOG).await?;
+        self.first_index = base_index + 1;
+        self.offsets = offsets;
+        self.len = buf.len() as u64;
         Ok(())
     }
 
