@@ -12,6 +12,7 @@
 
 pub mod invariants;
 pub mod kv;
+mod log_bug;
 pub mod log_store;
 pub mod network;
 pub mod node;

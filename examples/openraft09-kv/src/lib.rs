@@ -18,6 +18,8 @@
 pub mod invariants;
 #[path = "../../openraft-kv/src/kv.rs"]
 pub mod kv;
+#[path = "../../openraft-kv/src/log_bug.rs"]
+mod log_bug;
 pub mod log_store;
 pub mod network;
 pub mod node;

@@ -62,19 +62,7 @@ impl Log {
     }
 }
 
-/// A bug planted in the log store, to show that the invariants catch what it breaks (the same
-/// knob as `openraft-kv`'s `log_store::LogBug`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LogBug {
-    /// No bug.
-    #[default]
-    None,
-    /// `append` syncs the file before writing the entries instead of after: each batch is
-    /// durable only once the next one is written, so a crash loses entries the node reported
-    /// flushed (a leader restarted in its term then reuses their log ids: Log Matching).
-    SyncBeforeWrite,
-}
+pub use crate::log_bug::LogBug;
 
 /// How long a purge waits for the snapshot covering it to be durable.
 pub const PURGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);

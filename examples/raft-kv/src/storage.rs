@@ -294,79 +294,97 @@ async fn read_opt(path: &str) -> io::Result<Option<Vec<u8>>> {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::rc::Rc;
     use std::time::Duration;
 
+    use futures::future::LocalBoxFuture;
     use sandtable::Sim;
 
     use super::*;
     use crate::message::Command;
 
-    #[test]
-    fn term_vote_and_log_survive_a_restart() {
+    /// Runs `write` on a fresh node's storage, restarts the node, and returns what `read`
+    /// makes of the state the restarted node recovers.
+    fn across_a_restart<T: 'static>(
+        write: impl Fn(Storage) -> LocalBoxFuture<'static, ()> + 'static,
+        read: impl Fn(&Recovered) -> T + 'static,
+    ) -> Option<T> {
         let sim = Sim::new(1);
         let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
+        let written = Rc::new(Cell::new(false));
+        let (s, write, read) = (seen.clone(), Rc::new(write), Rc::new(read));
         let node = sim.add_node("n0", move || {
-            let s = s.clone();
+            let (s, written, write, read) =
+                (s.clone(), written.clone(), write.clone(), read.clone());
             async move {
-                let (mut storage, rec) = Storage::open(Bug::None).await.expect("opens");
-                if rec.term > 0 {
-                    let log = (rec.log.last_index(), rec.log.last_term());
-                    *s.borrow_mut() = Some((rec.term, rec.voted_for, log));
+                let (storage, rec) = Storage::open(Bug::None).await.expect("opens");
+                if written.replace(true) {
+                    *s.borrow_mut() = Some(read(&rec));
                     return;
                 }
-                let entry = Entry {
-                    term: 7,
-                    command: Command::Noop,
-                };
-                let log = Log::new(0, 0, vec![entry.clone(), entry]);
-                storage.save_log(&log, 1).await.expect("the log is written");
-                storage.save_hard_state(7, Some(2)).await.expect("saved");
+                write(storage).await;
                 std::future::pending::<()>().await;
             }
         });
         sim.run_for(Duration::from_secs(1)).unwrap();
         sim.restart(node);
         sim.run_for(Duration::from_secs(1)).unwrap();
-        let recovered = seen.borrow_mut().take();
+        seen.take()
+    }
+
+    fn at(term: u64) -> Entry {
+        Entry {
+            term,
+            command: Command::Noop,
+        }
+    }
+
+    #[test]
+    fn term_vote_and_log_survive_a_restart() {
+        let recovered = across_a_restart(
+            |mut storage| {
+                Box::pin(async move {
+                    let log = Log::new(0, 0, vec![at(7), at(7)]);
+                    storage.save_log(&log, 1).await.expect("the log is written");
+                    storage.save_hard_state(7, Some(2)).await.expect("saved");
+                })
+            },
+            |rec| {
+                (
+                    rec.term,
+                    rec.voted_for,
+                    (rec.log.last_index(), rec.log.last_term()),
+                )
+            },
+        );
         assert_eq!(recovered, Some((7, Some(2), (2, 7))), "term, vote, log");
     }
 
     #[test]
     fn a_truncated_suffix_does_not_come_back_after_a_restart() {
-        let sim = Sim::new(2);
-        let seen = Rc::new(RefCell::new(None));
-        let s = seen.clone();
-        let node = sim.add_node("n0", move || {
-            let s = s.clone();
-            async move {
-                let (mut storage, rec) = Storage::open(Bug::None).await.expect("opens");
-                if rec.log.last_index() > 0 {
-                    let terms: Vec<u64> = rec.log.entries().iter().map(|e| e.term).collect();
-                    *s.borrow_mut() = Some(terms);
-                    return;
-                }
-                let at = |term| Entry {
-                    term,
-                    command: Command::Noop,
-                };
-                // Four entries of term 1, then a leader of term 2 replaces them from index 3
-                // with one entry of the same size: the file must end after it.
-                let log = Log::new(0, 0, vec![at(1), at(1), at(1), at(1)]);
-                storage.save_log(&log, 1).await.expect("written");
-                let log = Log::new(0, 0, vec![at(1), at(1), at(2)]);
-                storage
-                    .save_log(&log, 3)
-                    .await
-                    .expect("truncated and written");
-                std::future::pending::<()>().await;
-            }
-        });
-        sim.run_for(Duration::from_secs(1)).unwrap();
-        sim.restart(node);
-        sim.run_for(Duration::from_secs(1)).unwrap();
-        assert_eq!(seen.borrow_mut().take(), Some(vec![1, 1, 2]));
+        let recovered = across_a_restart(
+            |mut storage| {
+                Box::pin(async move {
+                    // Four entries of term 1, then a leader of term 2 replaces them from index
+                    // 3 with one entry of the same size: the file must end after it.
+                    let log = Log::new(0, 0, vec![at(1), at(1), at(1), at(1)]);
+                    storage.save_log(&log, 1).await.expect("written");
+                    let log = Log::new(0, 0, vec![at(1), at(1), at(2)]);
+                    storage
+                        .save_log(&log, 3)
+                        .await
+                        .expect("truncated and written");
+                })
+            },
+            |rec| {
+                rec.log
+                    .entries()
+                    .iter()
+                    .map(|e| e.term)
+                    .collect::<Vec<u64>>()
+            },
+        );
+        assert_eq!(recovered, Some(vec![1, 1, 2]));
     }
 }
